@@ -1,0 +1,5 @@
+"""``python -m listprep``: the command-line interface."""
+
+from listprep.cli import main
+
+main()

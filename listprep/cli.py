@@ -1,0 +1,183 @@
+"""The command line: a thin layer that turns options into a config and errors into exit codes.
+
+Exit codes: 0 success (rejected rows are not failures), 1 a :class:`ListprepError`,
+2 a usage error (click's own).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from listprep import __version__
+from listprep.config import Purpose
+from listprep.errors import ListprepError
+from listprep.limits import Channel, Method
+from listprep.pipeline import prepare
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _choice(kind: type[Channel] | type[Method] | type[Purpose]) -> click.Choice[str]:
+    return click.Choice([m.value for m in kind], case_sensitive=False)
+
+
+def _fail(exc: ListprepError, debug: bool) -> None:
+    if debug:
+        raise exc
+    raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="listprep")
+def main() -> None:
+    """Turn messy contact exports into lists an Exotel voice or SMS campaign accepts.
+
+    Numbers become E.164, duplicates and DND/suppressed numbers are removed, dynamic
+    templates are checked row by row, and the result is split within Exotel's limits.
+    Every input row ends in a list file or in rejects.csv with its reason.
+    """
+
+
+@main.command("prepare")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write (must be new or empty; see --force).",
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--phone-column",
+    metavar="NAME",
+    help="Header of the phone column (default: found by name: phone, mobile, …).",
+)
+@click.option(
+    "--region",
+    default="IN",
+    show_default=True,
+    metavar="CC",
+    help="Region for numbers written without a country code.",
+)
+@click.option(
+    "--channel",
+    type=_choice(Channel),
+    default="voice",
+    show_default=True,
+    help="Campaign channel; SMS accepts only mobiles.",
+)
+@click.option(
+    "--method",
+    type=_choice(Method),
+    help="inline (numbers in the request), static or dynamic lists. "
+    "[default: dynamic if the template has @@variables, else static]",
+)
+@click.option(
+    "--dnd",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="DND register (CSV or one number per line, optional preference column). Repeatable.",
+)
+@click.option(
+    "--suppress",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Suppression list (opt-outs, complaints); always applied. Repeatable.",
+)
+@click.option(
+    "--purpose",
+    type=_choice(Purpose),
+    default="promotional",
+    show_default=True,
+    help="transactional skips the DND scrub (never the suppression lists).",
+)
+@click.option(
+    "--category",
+    type=click.IntRange(1, 8),
+    metavar="1-8",
+    help="The campaign's DND category: partial registrations allowing it are kept.",
+)
+@click.option("--template", metavar="TEXT", help="Message or voice text; @@column inserts a value.")
+@click.option(
+    "--template-file",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Read the template from a UTF-8 file.",
+)
+@click.option(
+    "--max-segments",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Reject SMS rows whose rendered message needs more than N segments.",
+)
+@click.option(
+    "--list-rows",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Rows per list (or per inline campaign), below Exotel's limit.",
+)
+@click.option(
+    "--lists-per-campaign",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Lists per campaign, below Exotel's limit.",
+)
+@click.option(
+    "--name-prefix",
+    default="listprep",
+    show_default=True,
+    help="Campaign names are PREFIX-campaign-NN.",
+)
+@click.option("--caller-id", metavar="EXOPHONE", help="Caller ID for voice request bodies.")
+@click.option("--flow-url", metavar="URL", help="Call flow URL for voice request bodies.")
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 3),
+    default=0,
+    show_default=True,
+    help="Retries per contact (counts in the call-attempt estimate).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest's counts as JSON.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def prepare_command(
+    inputs: tuple[Path, ...],
+    outdir: Path,
+    force: bool,
+    as_json: bool,
+    debug: bool,
+    **options: Any,
+) -> None:
+    """Prepare INPUT... (CSV files) into Exotel lists, request bodies, rejects and a manifest.
+
+    \b
+    Writes into OUTDIR:
+      lists/campaign-NN/list-NN.csv   upload files (number in E.164 first)
+      requests/campaign-NN.json       create-campaign request bodies
+      rejects.csv                     every dropped row and why
+      manifest.json                   counts, hashes, options (never a phone number)
+    """
+    try:
+        result = prepare(list(inputs), **options)
+        result.write(outdir, force=force)
+    except ListprepError as exc:
+        _fail(exc, debug)
+        return
+    if as_json:
+        click.echo(json.dumps(result.manifest["counts"], indent=2))
+    else:
+        click.echo(repr(result))
+        click.echo(f"  wrote {outdir}/ (lists/, requests/, rejects.csv, manifest.json)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

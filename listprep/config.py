@@ -1,0 +1,285 @@
+"""Frozen configuration: one small dataclass per stage, gathered in :class:`PipelineConfig`.
+
+Configs are plain values (no global settings), so a run is fully described by its inputs and
+its config, and the manifest can record exactly what was asked.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from listprep.errors import ConfigError
+from listprep.limits import LIMITS, MAX_RETRIES, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
+
+VARIABLE_RE = re.compile(r"@@([A-Za-z0-9_]+)")
+"""A template variable: ``@@`` then the longest run of ASCII letters, digits and underscores."""
+
+
+class Purpose(StrEnum):
+    """Why the contacts are reached; decides whether the DND register applies."""
+
+    PROMOTIONAL = "promotional"
+    SERVICE = "service"
+    TRANSACTIONAL = "transactional"
+
+
+def template_variables(text: str) -> tuple[str, ...]:
+    """The distinct ``@@name`` variables of a template, in order of first use."""
+    return tuple(dict.fromkeys(VARIABLE_RE.findall(text)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadConfig:
+    phone_column: str | None = None
+    """Header of the phone column; ``None`` finds it by name."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NormaliseConfig:
+    region: str = "IN"
+    channel: Channel = Channel.VOICE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScrubConfig:
+    dnd: tuple[Path, ...] = ()
+    suppress: tuple[Path, ...] = ()
+    purpose: Purpose = Purpose.PROMOTIONAL
+    category: int | None = None
+    """The campaign's DND preference category (1–8); partial registrations must allow it."""
+    region: str = "IN"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateConfig:
+    text: str | None = None
+    channel: Channel = Channel.VOICE
+    max_segments: int | None = None
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return template_variables(self.text) if self.text else ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SplitConfig:
+    channel: Channel = Channel.VOICE
+    method: Method = Method.STATIC
+    list_rows: int | None = None
+    """A lower cap than Exotel's on rows per list (or per inline campaign)."""
+    lists_per_campaign: int | None = None
+
+    @property
+    def limit(self) -> Limit:
+        return LIMITS[(self.channel, self.method)]
+
+    @property
+    def rows_per_list(self) -> int:
+        return self.list_rows or self.limit.rows_per_list
+
+    @property
+    def max_lists(self) -> int:
+        return self.lists_per_campaign or self.limit.lists_per_campaign
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignConfig:
+    """Fields of the create-campaign request bodies that listprep can fill in."""
+
+    name_prefix: str = "listprep"
+    caller_id: str | None = None
+    flow_url: str | None = None
+    retries: int = 0
+    retry_interval_mins: int = 15
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelineConfig:
+    channel: Channel = Channel.VOICE
+    method: Method = Method.STATIC
+    read: ReadConfig = field(default_factory=ReadConfig)
+    normalise: NormaliseConfig = field(default_factory=NormaliseConfig)
+    scrub: ScrubConfig = field(default_factory=ScrubConfig)
+    template: TemplateConfig = field(default_factory=TemplateConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    campaign: CampaignConfig = field(default_factory=CampaignConfig)
+
+    @classmethod
+    def from_options(cls, **options: Any) -> PipelineConfig:
+        """Build and validate a config from flat options (the CLI's and ``prepare``'s keywords).
+
+        Unknown names are an error that suggests the near miss.
+        """
+        unknown = set(options) - set(OPTION_DEFAULTS)
+        if unknown:
+            name = sorted(unknown)[0]
+            near = difflib.get_close_matches(name, OPTION_DEFAULTS, n=1)
+            raise ConfigError(
+                f"unknown option {name!r}",
+                hint=f"did you mean {near[0]!r}?"
+                if near
+                else f"known: {', '.join(OPTION_DEFAULTS)}",
+            )
+        o = {**OPTION_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+        channel = _enum(Channel, o["channel"], "channel")
+        purpose = _enum(Purpose, o["purpose"], "purpose")
+        region = str(o["region"]).upper()
+        text = _template_text(o["template"], o["template_file"])
+        variables = template_variables(text) if text else ()
+        method = _method(o["method"], channel, variables)
+        _check_ranges(o, channel, text)
+        return cls(
+            channel=channel,
+            method=method,
+            read=ReadConfig(phone_column=o["phone_column"]),
+            normalise=NormaliseConfig(region=region, channel=channel),
+            scrub=ScrubConfig(
+                dnd=tuple(Path(p) for p in o["dnd"]),
+                suppress=tuple(Path(p) for p in o["suppress"]),
+                purpose=purpose,
+                category=o["category"],
+                region=region,
+            ),
+            template=TemplateConfig(text=text, channel=channel, max_segments=o["max_segments"]),
+            split=SplitConfig(
+                channel=channel,
+                method=method,
+                list_rows=o["list_rows"],
+                lists_per_campaign=o["lists_per_campaign"],
+            ),
+            campaign=CampaignConfig(
+                name_prefix=o["name_prefix"],
+                caller_id=o["caller_id"],
+                flow_url=o["flow_url"],
+                retries=o["retries"],
+                retry_interval_mins=o["retry_interval_mins"],
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view for the manifest's ``options``."""
+        jsonable: dict[str, Any] = _jsonable(asdict(self))
+        return jsonable
+
+
+OPTION_DEFAULTS: Mapping[str, Any] = {
+    "phone_column": None,
+    "region": "IN",
+    "channel": Channel.VOICE,
+    "method": None,
+    "dnd": (),
+    "suppress": (),
+    "purpose": Purpose.PROMOTIONAL,
+    "category": None,
+    "template": None,
+    "template_file": None,
+    "max_segments": None,
+    "list_rows": None,
+    "lists_per_campaign": None,
+    "name_prefix": "listprep",
+    "caller_id": None,
+    "flow_url": None,
+    "retries": 0,
+    "retry_interval_mins": 15,
+}
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(kind: type[E], value: object, name: str) -> E:
+    try:
+        return kind(str(value).lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in kind)
+        raise ConfigError(f"{name} must be one of {choices}, not {value!r}") from None
+
+
+def _template_text(text: str | None, path: str | Path | None) -> str | None:
+    if text is not None and path is not None:
+        raise ConfigError("give the template as text or as a file, not both")
+    if path is None:
+        return text
+    try:
+        return Path(path).read_text(encoding="utf-8-sig").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the template: {exc}", file=str(path), hint="give a UTF-8 text file"
+        ) from None
+
+
+def _method(value: object, channel: Channel, variables: tuple[str, ...]) -> Method:
+    if value is None:
+        method = Method.DYNAMIC if variables else Method.STATIC
+    else:
+        method = _enum(Method, value, "method")
+    if (channel, method) not in LIMITS:
+        raise ConfigError(
+            f"Exotel has no {method.value} method for {channel.value} campaigns",
+            hint="SMS campaigns take static or dynamic lists",
+        )
+    if variables and method is not Method.DYNAMIC:
+        raise ConfigError(
+            f"the template uses @@{variables[0]}, but {method.value} campaigns cannot personalise",
+            hint="use --method dynamic (the default when the template has variables)",
+        )
+    return method
+
+
+def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> None:
+    if o["category"] is not None and not 1 <= int(o["category"]) <= 8:
+        raise ConfigError(f"category must be 1-8 (TRAI's preference codes), not {o['category']}")
+    if not 0 <= int(o["retries"]) <= MAX_RETRIES:
+        raise ConfigError(f"retries must be 0-{MAX_RETRIES} (Exotel's range), not {o['retries']}")
+    if int(o["retry_interval_mins"]) < 1:
+        raise ConfigError("retry_interval_mins must be at least 1")
+    if o["max_segments"] is not None and int(o["max_segments"]) < 1:
+        raise ConfigError("max_segments must be at least 1")
+    for name in ("list_rows", "lists_per_campaign"):
+        if o[name] is not None and int(o[name]) < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    if len(o["name_prefix"]) < 1:
+        raise ConfigError("name_prefix must not be empty")
+    if channel is Channel.SMS:
+        if not text:
+            raise ConfigError(
+                "an SMS campaign needs its message", hint="give --template or --template-file"
+            )
+        if len(text) > SMS_TEMPLATE_MAX_CHARS:
+            raise ConfigError(
+                f"the SMS template has {len(text)} characters; Exotel allows "
+                f"{SMS_TEMPLATE_MAX_CHARS}"
+            )
+    if text is not None and not text.strip():
+        raise ConfigError("the template is empty")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+__all__ = [
+    "CampaignConfig",
+    "NormaliseConfig",
+    "PipelineConfig",
+    "Purpose",
+    "ReadConfig",
+    "ScrubConfig",
+    "SplitConfig",
+    "TemplateConfig",
+    "template_variables",
+]

@@ -1,0 +1,86 @@
+"""Exceptions and reject reasons.
+
+Row problems never raise: they become rows of the rejects frame with a stable
+:class:`RejectReason`. Only what stops the whole run raises, and always a
+subclass of :class:`ListprepError`, so callers catch one type::
+
+    ListprepError                 anything listprep refuses to do
+    ├── InputError                an input file or frame cannot be read or used
+    ├── ConfigError               an option or option combination is invalid
+    ├── TemplateError             a template cannot be used with these inputs
+    └── OutputError               the output folder cannot be written
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ListprepError(Exception):
+    """Base of every error listprep raises on purpose.
+
+    ``file``, ``row`` and ``column`` locate the problem where that makes sense;
+    ``hint`` tells the user what to do about it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.row = row
+        self.column = column
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+class InputError(ListprepError):
+    """An input (file, frame, register) is missing, unreadable or unusable."""
+
+
+class ConfigError(ListprepError):
+    """An option value, or a combination of options, is invalid."""
+
+
+class TemplateError(ListprepError):
+    """A campaign template cannot be used with these inputs."""
+
+
+class OutputError(ListprepError):
+    """The output folder cannot be created or written."""
+
+
+class RejectReason(StrEnum):
+    """Why a row was dropped. The values are stable: downstream jobs branch on them."""
+
+    EMPTY = "empty"
+    NOT_A_NUMBER = "not-a-number"
+    INVALID = "invalid"
+    MASKED = "masked"
+    PRECISION_LOST = "precision-lost"
+    WRONG_TYPE = "wrong-type"
+    COMMERCIAL_SERIES = "commercial-series"
+    DUPLICATE = "duplicate"
+    SUPPRESSED = "suppressed"
+    DND = "dnd"
+    DND_FULL = "dnd-full"
+    DND_CATEGORY = "dnd-category"
+    EMPTY_VARIABLE = "empty-variable"
+    TOO_MANY_SEGMENTS = "too-many-segments"

@@ -1,0 +1,261 @@
+"""The one orchestrator: read, run the stages in order, collect once, render the outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from listprep.config import PipelineConfig
+from listprep.errors import ConfigError, TemplateError
+from listprep.limits import Channel, Method
+from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
+from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
+from listprep.reader import ROW_ID, InputInfo, Source, read_sources
+from listprep.registers import Register, load_register
+from listprep.rejects import REJECT_COLUMNS
+from listprep.report import summary_html, summary_text
+from listprep.stages import check_template, dedupe, normalise, scrub, split
+from listprep.stages.normalise import E164
+from listprep.stages.scrub import combine_registers, combine_suppressions
+from listprep.stages.split import CAMPAIGN, CHUNK
+from listprep.stages.template import SMS_ENCODING, SMS_SEGMENTS, validate_template
+from listprep.writer import write_outputs
+
+STAGES = ("normalise", "dedupe", "scrub", "check_template")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What :func:`prepare` returns: frames to inspect, and the files :meth:`write` puts on disk."""
+
+    lists: pl.DataFrame
+    """Kept contacts in input order, with ``_e164``, ``_campaign`` and ``_chunk``."""
+    rejects: pl.DataFrame
+    """One row per dropped input row, with the columns of :data:`REJECT_COLUMNS`."""
+    manifest: dict[str, Any]
+    files: Mapping[str, bytes] = field(repr=False)
+    """Every output file, by its path relative to OUTDIR, exactly as :meth:`write` writes it."""
+
+    def write(self, outdir: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write lists, requests, rejects and manifest into ``outdir``, atomically."""
+        return write_outputs(outdir, self.files, force=force)
+
+    def __repr__(self) -> str:
+        return summary_text(self.manifest)
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.manifest)
+
+
+def prepare(
+    sources: Source | Iterable[Source], config: PipelineConfig | None = None, **options: Any
+) -> Result:
+    """Run the whole pipeline over ``sources`` (paths or frames) and return a :class:`Result`.
+
+    Give either a :class:`PipelineConfig` or its options as keywords
+    (``prepare("a.csv", channel="sms", template="Hi @@first_name")``).
+    """
+    if config is not None and options:
+        raise ConfigError("give a PipelineConfig or keyword options, not both")
+    cfg = config or PipelineConfig.from_options(**options)
+    frame, inputs = read_sources(sources, cfg.read)
+    columns = frame.collect_schema().names()
+    _check_template_fits(cfg, columns)
+    dnd = [load_register(p, cfg.scrub.region) for p in cfg.scrub.dnd]
+    suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
+
+    normalised = normalise(frame, cfg.normalise)
+    unique = dedupe(normalised.kept)
+    allowed = scrub(
+        unique.kept,
+        cfg.scrub,
+        dnd=combine_registers(dnd),
+        suppress=combine_suppressions(suppress),
+    )
+    rendered = check_template(allowed.kept, cfg.template)
+    kept, *stage_rejects = pl.collect_all(
+        [
+            rendered.kept,
+            normalised.rejected,
+            unique.rejected,
+            allowed.rejected,
+            rendered.rejected,
+        ]
+    )
+    kept = kept.sort(ROW_ID)
+    layout = list_columns(columns, cfg.method, cfg.template.variables)
+    names = list(layout)
+    sized = cfg.split.limit.max_list_bytes is not None
+    lists = split(
+        kept,
+        cfg.split,
+        row_bytes=row_bytes(kept.select(list_exprs(layout)), names) if sized else None,
+        header_bytes=header_bytes(names),
+    )
+    rejects = pl.concat(stage_rejects).sort(ROW_ID)
+    files, list_entries, campaigns = _render(cfg, lists, layout)
+    files["rejects.csv"] = rejects.select(REJECT_COLUMNS).write_csv().encode()
+    manifest = _manifest(
+        cfg,
+        inputs=inputs,
+        registers=(dnd, suppress),
+        stage_rejects=dict(zip(STAGES, (r.height for r in stage_rejects), strict=True)),
+        rejects=rejects,
+        lists=lists,
+        layout=layout,
+        columns=columns,
+        list_entries=list_entries,
+        campaigns=campaigns,
+    )
+    files["manifest.json"] = to_json(manifest)
+    return Result(
+        lists=lists.drop(ROW_ID),
+        rejects=rejects.select(REJECT_COLUMNS),
+        manifest=manifest,
+        files=dict(sorted(files.items())),
+    )
+
+
+def _check_template_fits(cfg: PipelineConfig, columns: list[str]) -> None:
+    validate_template(cfg.template, columns)
+    limit = cfg.split.limit
+    variables = cfg.template.variables
+    if cfg.method is Method.DYNAMIC and len(variables) > limit.max_variables:
+        raise TemplateError(
+            f"the template uses {len(variables)} variables; a dynamic list may carry at most "
+            f"{limit.max_variables} ({limit.source})",
+            hint="drop variables from the template",
+        )
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _render(
+    cfg: PipelineConfig, lists: pl.DataFrame, layout: dict[str, list[str]]
+) -> tuple[dict[str, bytes], list[dict[str, Any]], list[dict[str, Any]]]:
+    """List files and request bodies, with their manifest entries."""
+    files: dict[str, bytes] = {}
+    list_entries: list[dict[str, Any]] = []
+    campaigns: list[dict[str, Any]] = []
+    exprs = list_exprs(layout)
+    for (campaign,), members in lists.group_by(CAMPAIGN, maintain_order=True):
+        list_files: list[str] = []
+        numbers: list[str] | None = None
+        if cfg.method is Method.INLINE:
+            numbers = members[E164].to_list()
+        else:
+            for (chunk,), rows in members.group_by(CHUNK, maintain_order=True):
+                name = f"lists/campaign-{campaign:02d}/list-{chunk:02d}.csv"
+                data = rows.select(exprs).write_csv().encode()
+                files[name] = data
+                list_files.append(name)
+                list_entries.append(
+                    {
+                        "file": name,
+                        "rows": rows.height,
+                        "bytes": len(data),
+                        "sha256": _sha256(data),
+                        "campaign": campaign,
+                        "first_source": _where(rows.row(0, named=True)),
+                        "last_source": _where(rows.row(-1, named=True)),
+                    }
+                )
+        request_file = f"requests/campaign-{campaign:02d}.json"
+        body = to_json(campaign_request(cfg, campaign, list_files=list_files, numbers=numbers))
+        files[request_file] = body
+        campaigns.append(
+            {
+                "index": campaign,
+                "lists": list_files,
+                "contacts": members.height,
+                "request_file": request_file,
+                "request_sha256": _sha256(body),
+            }
+        )
+    return files, list_entries, campaigns
+
+
+def _where(row: dict[str, Any]) -> str:
+    return f"{row['_source_file']}:{row['_source_row']}"
+
+
+def _manifest(
+    cfg: PipelineConfig,
+    *,
+    inputs: tuple[InputInfo, ...],
+    registers: tuple[list[Register], list[Register]],
+    stage_rejects: dict[str, int],
+    rejects: pl.DataFrame,
+    lists: pl.DataFrame,
+    layout: dict[str, list[str]],
+    columns: list[str],
+    list_entries: list[dict[str, Any]],
+    campaigns: list[dict[str, Any]],
+) -> dict[str, Any]:
+    input_rows = sum(i.rows for i in inputs)
+    stages: dict[str, dict[str, int]] = {"read": {"in": input_rows, "out": input_rows}}
+    flowing = input_rows
+    for stage, rejected in stage_rejects.items():
+        stages[stage] = {"in": flowing, "out": flowing - rejected, "rejected": rejected}
+        flowing -= rejected
+    stages["split"] = {"in": flowing, "out": lists.height}
+    by_reason = rejects.group_by("reason").len().sort("reason")
+    manifest: dict[str, Any] = {
+        "manifest_version": MANIFEST_VERSION,
+        "listprep_version": version("listprep"),
+        "phonenumbers_version": version("phonenumbers"),
+        "created_at": created_at(),
+        "channel": cfg.channel.value,
+        "method": cfg.method.value,
+        "options": cfg.to_dict(),
+        "inputs": [
+            {"path": i.path, "sha256": i.sha256, "rows": i.rows, "phone_column": i.phone_column}
+            for i in inputs
+        ],
+        "registers": {
+            "dnd": [r.describe() for r in registers[0]],
+            "suppress": [r.describe() for r in registers[1]],
+        },
+        "counts": {
+            "input_rows": input_rows,
+            "output_rows": lists.height,
+            "rejected_rows": rejects.height,
+            "rejected_by_reason": dict(by_reason.iter_rows()),
+            "stages": stages,
+        },
+        "columns": {"list": list(layout), "dropped": dropped_columns(columns, layout)},
+        "lists": list_entries,
+        "campaigns": campaigns,
+        "numbers_in_one_list_only": lists[E164].is_unique().all() if lists.height else True,
+        "estimate": _estimate(cfg, lists),
+    }
+    if cfg.channel is Channel.SMS:
+        manifest["sms"] = _sms_figures(lists)
+    return manifest
+
+
+def _estimate(cfg: PipelineConfig, lists: pl.DataFrame) -> dict[str, int]:
+    contacts = lists.height
+    if cfg.channel is Channel.SMS:
+        credits = int(lists[SMS_SEGMENTS].sum()) if contacts else 0
+        return {"contacts": contacts, "sms_credits": credits}
+    return {"contacts": contacts, "max_call_attempts": (1 + cfg.campaign.retries) * contacts}
+
+
+def _sms_figures(lists: pl.DataFrame) -> dict[str, Any]:
+    encodings = dict(lists.group_by(SMS_ENCODING).len().sort(SMS_ENCODING).iter_rows())
+    segments = lists.group_by(SMS_SEGMENTS).len().sort(SMS_SEGMENTS)
+    return {
+        "encodings": {"gsm7": encodings.get("gsm7", 0), "ucs2": encodings.get("ucs2", 0)},
+        "segments": {str(k): v for k, v in segments.iter_rows()},
+        "credits": int(lists[SMS_SEGMENTS].sum()) if lists.height else 0,
+    }

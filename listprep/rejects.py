@@ -1,0 +1,52 @@
+"""The one rejects frame every stage writes into, with fixed columns."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import polars as pl
+
+from listprep.reader import PHONE_RAW, ROW_ID, SOURCE_FILE, SOURCE_ROW
+
+REJECT_COLUMNS = ("source_file", "source_row", "stage", "reason", "detail", "raw_value")
+REJECT_SCHEMA = pl.Schema(
+    {
+        "source_file": pl.String,
+        "source_row": pl.Int64,
+        "stage": pl.String,
+        "reason": pl.String,
+        "detail": pl.String,
+        "raw_value": pl.String,
+        ROW_ID: pl.Int64,
+    }
+)
+
+
+class StageOutput(NamedTuple):
+    """What every stage returns: the rows it keeps and the rows it rejects (with reasons)."""
+
+    kept: pl.LazyFrame
+    rejected: pl.LazyFrame
+
+
+def rejects(
+    frame: pl.LazyFrame, *, stage: str, reason: pl.Expr | str, detail: pl.Expr | str = ""
+) -> pl.LazyFrame:
+    """Turn rejected rows into rejects rows; ``_row_id`` stays so the file keeps input order."""
+    return frame.select(
+        pl.col(SOURCE_FILE).alias("source_file"),
+        pl.col(SOURCE_ROW).alias("source_row"),
+        pl.lit(stage).alias("stage"),
+        _expr(reason).cast(pl.String).alias("reason"),
+        _expr(detail).cast(pl.String).alias("detail"),
+        pl.col(PHONE_RAW).alias("raw_value"),
+        pl.col(ROW_ID),
+    )
+
+
+def _expr(value: pl.Expr | str) -> pl.Expr:
+    return pl.lit(value) if isinstance(value, str) else value
+
+
+def no_rejects() -> pl.LazyFrame:
+    return pl.LazyFrame(schema=REJECT_SCHEMA)
