@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -20,7 +19,7 @@ from listprep.errors import ListprepError
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare
 
-F = TypeVar("F", bound=Callable[..., Any])
+_DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
 def _choice(kind: type[Channel] | type[Method] | type[Purpose]) -> click.Choice[str]:
@@ -59,6 +58,17 @@ def main() -> None:
     "--phone-column",
     metavar="NAME",
     help="Header of the phone column (default: found by name: phone, mobile, …).",
+)
+@click.option(
+    "--encoding",
+    metavar="NAME",
+    help="Text encoding of the CSV files (default: detected: BOM, UTF-8, else cp1252).",
+)
+@click.option(
+    "--delimiter",
+    callback=lambda _ctx, _param, value: _DELIMITERS.get(value, value),
+    metavar="CHAR",
+    help="Field delimiter: ',', ';', '|' or 'tab' (default: sniffed from the header).",
 )
 @click.option(
     "--region",

@@ -38,6 +38,10 @@ def template_variables(text: str) -> tuple[str, ...]:
 class ReadConfig:
     phone_column: str | None = None
     """Header of the phone column; ``None`` finds it by name."""
+    encoding: str | None = None
+    """Text encoding of CSV files; ``None`` detects it (BOM, UTF-8, else Windows-1252)."""
+    delimiter: str | None = None
+    """Field delimiter; ``None`` sniffs it from the header among ``, ; tab |``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,7 +141,9 @@ class PipelineConfig:
         return cls(
             channel=channel,
             method=method,
-            read=ReadConfig(phone_column=o["phone_column"]),
+            read=ReadConfig(
+                phone_column=o["phone_column"], encoding=o["encoding"], delimiter=o["delimiter"]
+            ),
             normalise=NormaliseConfig(region=region, channel=channel),
             scrub=ScrubConfig(
                 dnd=tuple(Path(p) for p in o["dnd"]),
@@ -170,6 +176,8 @@ class PipelineConfig:
 
 OPTION_DEFAULTS: Mapping[str, Any] = {
     "phone_column": None,
+    "encoding": None,
+    "delimiter": None,
     "region": "IN",
     "channel": Channel.VOICE,
     "method": None,

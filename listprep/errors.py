@@ -70,6 +70,7 @@ class OutputError(ListprepError):
 class RejectReason(StrEnum):
     """Why a row was dropped. The values are stable: downstream jobs branch on them."""
 
+    MALFORMED_ROW = "malformed-row"
     EMPTY = "empty"
     NOT_A_NUMBER = "not-a-number"
     INVALID = "invalid"

@@ -28,7 +28,7 @@ from listprep.stages.split import CAMPAIGN, CHUNK
 from listprep.stages.template import SMS_ENCODING, SMS_SEGMENTS, validate_template
 from listprep.writer import write_outputs
 
-STAGES = ("normalise", "dedupe", "scrub", "check_template")
+STAGES = ("read", "normalise", "dedupe", "scrub", "check_template")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,8 @@ def prepare(
     if config is not None and options:
         raise ConfigError("give a PipelineConfig or keyword options, not both")
     cfg = config or PipelineConfig.from_options(**options)
-    frame, inputs = read_sources(sources, cfg.read)
+    read = read_sources(sources, cfg.read)
+    frame, inputs = read.kept, read.inputs
     columns = frame.collect_schema().names()
     _check_template_fits(cfg, columns)
     dnd = [load_register(p, cfg.scrub.region) for p in cfg.scrub.dnd]
@@ -83,6 +84,7 @@ def prepare(
     kept, *stage_rejects = pl.collect_all(
         [
             rendered.kept,
+            read.rejected,
             normalised.rejected,
             unique.rejected,
             allowed.rejected,
@@ -202,7 +204,7 @@ def _manifest(
     campaigns: list[dict[str, Any]],
 ) -> dict[str, Any]:
     input_rows = sum(i.rows for i in inputs)
-    stages: dict[str, dict[str, int]] = {"read": {"in": input_rows, "out": input_rows}}
+    stages: dict[str, dict[str, int]] = {}
     flowing = input_rows
     for stage, rejected in stage_rejects.items():
         stages[stage] = {"in": flowing, "out": flowing - rejected, "rejected": rejected}
@@ -218,7 +220,15 @@ def _manifest(
         "method": cfg.method.value,
         "options": cfg.to_dict(),
         "inputs": [
-            {"path": i.path, "sha256": i.sha256, "rows": i.rows, "phone_column": i.phone_column}
+            {
+                "path": i.path,
+                "sha256": i.sha256,
+                "rows": i.rows,
+                "phone_column": i.phone_column,
+                "encoding": i.encoding,
+                "delimiter": i.delimiter,
+                "blank_lines": i.blank_lines,
+            }
             for i in inputs
         ],
         "registers": {

@@ -8,18 +8,20 @@ is the global input order that every later stage sorts and dedupes by.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
 from listprep.config import ReadConfig
-from listprep.errors import InputError
+from listprep.csvfile import parse
+from listprep.errors import InputError, RejectReason
 
 Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | Any
 """A path, a polars DataFrame or LazyFrame, or a pandas DataFrame."""
@@ -56,7 +58,6 @@ _MAGIC = {
     b"PK\x03\x04": "an XLSX workbook or ZIP archive",
     b"\xd0\xcf\x11\xe0": "a legacy Excel (.xls) workbook",
     b"%PDF": "a PDF document",
-    b"\x1f\x8b": "a gzip archive",
 }
 
 
@@ -69,6 +70,9 @@ class InputInfo:
     rows: int
     phone_column: str
     columns: tuple[str, ...]
+    encoding: str | None = None
+    delimiter: str | None = None
+    blank_lines: int = 0
 
 
 def header_key(name: str) -> str:
@@ -110,39 +114,71 @@ def find_phone_column(columns: Sequence[str], where: str, chosen: str | None = N
     )
 
 
+class ReadOutput(NamedTuple):
+    """The read stage's result: rows to process, malformed records rejected, and per-input facts."""
+
+    kept: pl.LazyFrame
+    rejected: pl.LazyFrame
+    inputs: tuple[InputInfo, ...]
+
+
 def read_sources(
     sources: Source | Iterable[Source], config: ReadConfig = ReadConfig()
-) -> tuple[pl.LazyFrame, tuple[InputInfo, ...]]:
+) -> ReadOutput:
     """Read every source as text, add the row-identity columns, and stack them in order."""
     items: list[Source] = [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
     if not items:
         raise InputError("no inputs given", hint="pass at least one CSV file or frame")
     frames: list[pl.DataFrame] = []
+    malformed: list[pl.DataFrame] = []
     infos: list[InputInfo] = []
     offset = 0
     for index, source in enumerate(items, start=1):
-        frame, name, digest, first_row = _load(source, index, len(items))
-        phone = find_phone_column(frame.columns, name, config.phone_column)
-        n = frame.height
-        frame = frame.with_columns(
+        loaded = _load(source, index, len(items), config)
+        name, frame = loaded.name, loaded.frame
+        phone = find_phone_column(_user_columns(frame), name, config.phone_column)
+        identity = [
             pl.lit(name, pl.String).alias(SOURCE_FILE),
-            pl.int_range(first_row, first_row + n, dtype=pl.Int64).alias(SOURCE_ROW),
-            pl.int_range(offset, offset + n, dtype=pl.Int64).alias(ROW_ID),
-            pl.col(phone).fill_null("").alias(PHONE_RAW),
+            (pl.col(SOURCE_ROW) + offset).alias(ROW_ID),
+        ]
+        frames.append(frame.with_columns(*identity, pl.col(phone).fill_null("").alias(PHONE_RAW)))
+        malformed.append(
+            loaded.malformed.with_columns(*identity)
+            .select(
+                SOURCE_FILE,
+                SOURCE_ROW,
+                pl.lit("read").alias("stage"),
+                pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
+                pl.format(
+                    "{} field(s) where the header has {}",
+                    "fields",
+                    pl.lit(len(_user_columns(frame))),
+                ).alias("detail"),
+                pl.col("raw").alias("raw_value"),
+                ROW_ID,
+            )
+            .rename({SOURCE_FILE: "source_file", SOURCE_ROW: "source_row"})
         )
-        offset += n
-        frames.append(frame)
+        last_row = pl.concat([frame[SOURCE_ROW], loaded.malformed[SOURCE_ROW]]).max()
+        offset += cast(int, last_row or 0) + 1
         infos.append(
             InputInfo(
                 path=name,
-                sha256=digest,
-                rows=n,
+                sha256=loaded.sha256,
+                rows=frame.height + loaded.malformed.height,
                 phone_column=phone,
-                columns=tuple(c for c in frame.columns if not c.startswith("_")),
+                columns=tuple(_user_columns(frame)),
+                encoding=loaded.encoding,
+                delimiter=loaded.delimiter,
+                blank_lines=loaded.blank_lines,
             )
         )
     stacked = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
-    return stacked.lazy(), tuple(infos)
+    return ReadOutput(stacked.lazy(), pl.concat(malformed).lazy(), tuple(infos))
+
+
+def _user_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c != SOURCE_ROW]
 
 
 def _is_single(sources: object) -> bool:
@@ -155,8 +191,19 @@ def _is_pandas(obj: object) -> bool:
     return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
 
 
-def _load(source: Source, index: int, count: int) -> tuple[pl.DataFrame, str, str | None, int]:
-    """One source as an all-text frame, its display name, sha256 and first data row number."""
+class _Loaded(NamedTuple):
+    name: str
+    frame: pl.DataFrame
+    """Text columns plus ``_source_row``."""
+    malformed: pl.DataFrame
+    sha256: str | None
+    encoding: str | None
+    delimiter: str | None
+    blank_lines: int
+
+
+def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded:
+    """One source as an all-text frame with its row numbers and what the manifest says of it."""
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
     if _is_pandas(source):
@@ -164,14 +211,37 @@ def _load(source: Source, index: int, count: int) -> tuple[pl.DataFrame, str, st
     if isinstance(source, pl.DataFrame):
         name = "<frame>" if count == 1 else f"<frame {index}>"
         text = source.rename({c: str(c) for c in source.columns}).select(pl.all().cast(pl.String))
-        return _strip_headers(text), name, None, 1
+        text = _strip_headers(text, name).with_columns(
+            pl.int_range(1, text.height + 1, dtype=pl.Int64).alias(SOURCE_ROW)
+        )
+        return _Loaded(name, text, _NO_MALFORMED, None, None, None, 0)
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
-        return _read_csv(Path(name), name), name, sha256_file(Path(name)), 2
+        path = Path(name)
+        digest, data = _read_bytes(path, name)
+        parsed = parse(data, name, encoding=config.encoding, delimiter=config.delimiter)
+        if parsed.frame.height + parsed.malformed.height == 0:
+            raise InputError(
+                "the file has a header but no data rows",
+                file=name,
+                hint="remove it from the inputs, or export the contacts again",
+            )
+        return _Loaded(
+            name,
+            _strip_headers(parsed.frame, name).with_columns(parsed.rows.alias(SOURCE_ROW)),
+            parsed.malformed,
+            digest,
+            parsed.encoding,
+            parsed.delimiter,
+            parsed.blank_lines,
+        )
     raise InputError(
         f"cannot read a {type(source).__name__}",
         hint="give a CSV path, a polars DataFrame/LazyFrame or a pandas DataFrame",
     )
+
+
+_NO_MALFORMED = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String})
 
 
 def sha256_file(path: Path) -> str:
@@ -182,82 +252,45 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_csv(path: Path, name: str) -> pl.DataFrame:
-    head = _check_file(path, name)
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", raise_if_empty=True)
-    except pl.exceptions.NoDataError:
-        raise InputError("the file is empty", file=name, hint="export the contacts again") from None
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc).lower():
-            raise _encoding_error(path, name) from None
-        raise InputError(
-            f"cannot parse the CSV: {str(exc).splitlines()[0]}",
-            file=name,
-            hint="check that every row has as many fields as the header",
-        ) from None
-    if frame.height == 0:
-        raise InputError(
-            f"the file has a header ({head!r}) but no data rows",
-            file=name,
-            hint="remove it from the inputs, or export the contacts again",
-        )
-    return _strip_headers(frame)
-
-
-def _check_file(path: Path, name: str) -> str:
-    """Refuse what is not a UTF-8 text CSV before polars sees it; return the header line."""
+def _read_bytes(path: Path, name: str) -> tuple[str, bytes]:
+    """The file's sha256 and its bytes (gzip undone), after refusing what is clearly not CSV."""
     if not path.exists():
         raise InputError("no such file", file=name, hint="check the path")
     if path.is_dir():
         raise InputError("this is a folder, not a CSV file", file=name, hint="name the CSV files")
     try:
-        with path.open("rb") as fh:
-            head = fh.read(1 << 16)
+        data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", file=name) from None
-    if not head:
-        raise InputError("the file is empty (0 bytes)", file=name, hint="export the contacts again")
+    digest = hashlib.sha256(data).hexdigest()
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"the gzip file is damaged: {exc}", file=name) from None
+    if not data.strip():
+        raise InputError("the file is empty", file=name, hint="export the contacts again")
     for magic, what in _MAGIC.items():
-        if head.startswith(magic):
+        if data.startswith(magic):
             raise InputError(
                 f"this is {what}, not a CSV file",
                 file=name,
                 hint="open it and save or export it as 'CSV UTF-8'",
             )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(
-            "the file is UTF-16 (Excel's 'Unicode text'); listprep reads UTF-8",
-            file=name,
-            hint="save it as 'CSV UTF-8 (comma delimited)'",
-        )
-    if b"\x00" in head:
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("the file holds NUL bytes: it is binary, not CSV", file=name)
-    return head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    return digest, data
 
 
-def _encoding_error(path: Path, name: str) -> InputError:
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-        line = None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-    return InputError(
-        "the file is not valid UTF-8 (perhaps Windows-1252 or Latin-1)",
-        file=name,
-        row=line,
-        hint="re-save it as 'CSV UTF-8', or convert it: iconv -f cp1252 -t utf-8",
-    )
-
-
-def _strip_headers(frame: pl.DataFrame) -> pl.DataFrame:
+def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     """Trim spaces around headers; refuse names listprep reserves for itself."""
     renamed = {c: c.strip() for c in frame.columns if c != c.strip()}
     frame = frame.rename(renamed) if renamed else frame
-    reserved = [c for c in frame.columns if c.startswith("_") and c in _RESERVED]
+    reserved = [c for c in frame.columns if c in _RESERVED]
     if reserved:
-        raise InputError(f"column {reserved[0]!r} is reserved by listprep", hint="rename it")
+        raise InputError(
+            f"the column name {reserved[0]!r} is reserved by listprep", file=name, hint="rename it"
+        )
     return frame
 
 

@@ -15,7 +15,7 @@ RejectsSchema = pa.DataFrameSchema(
         "source_row": pa.Column(pl.Int64, pa.Check.ge(1), nullable=False),
         "stage": pa.Column(
             pl.String,
-            pa.Check.isin(["normalise", "dedupe", "scrub", "check_template"]),
+            pa.Check.isin(["read", "normalise", "dedupe", "scrub", "check_template"]),
         ),
         "reason": pa.Column(pl.String, pa.Check.isin([r.value for r in RejectReason])),
         "detail": pa.Column(pl.String, nullable=True),
