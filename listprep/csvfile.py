@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import polars as pl
 
@@ -38,26 +39,83 @@ class ParsedCsv:
     blank_lines: int
 
 
-def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """The file's text and the encoding used: a BOM decides, else UTF-8, else Windows-1252."""
+def _decode(data: bytes, name: str, encoding: str) -> bytes:
+    try:
+        return data.decode(encoding).lstrip("\ufeff").encode()
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot decode the file as {encoding}: {exc}",
+            file=name,
+            hint="give the file's real encoding with --encoding (utf-8, utf-16, cp1252, latin-1)",
+        ) from None
+
+
+class Lines(NamedTuple):
+    lines: pl.Series
+    """The file's lines, without line ends."""
+    data: bytes
+    """The file as UTF-8 with ``\n`` or ``\r\n`` line ends, ready for polars."""
+    encoding: str
+    """The encoding the file was read in."""
+
+
+def _split_lines(data: bytes, encoding: str) -> Lines | None:
+    """The file's lines as text, or ``None`` if the bytes are not UTF-8.
+
+    polars splits the lines (a "CSV" of one unquoted column), much faster than Python; the
+    unit separator it splits fields on never occurs in contact exports, and if it does the
+    lines are split in Python instead.
+    """
+    if b"\n" not in data and b"\r" in data:
+        data = data.replace(b"\r", b"\n")  # classic Mac line ends
+    try:
+        if b"\x1f" in data:
+            parts = data.split(b"\n")
+            if data.endswith(b"\n"):
+                parts.pop()
+            lines = pl.Series(parts, dtype=pl.Binary).cast(pl.String).str.strip_suffix("\r")
+        else:
+            lines = pl.read_csv(
+                data,
+                has_header=False,
+                separator="\x1f",
+                quote_char=None,
+                infer_schema=False,
+                empty_string_is_null=False,
+                new_columns=["line"],
+            ).to_series()
+    except pl.exceptions.ComputeError:
+        return None
+    return Lines(lines, data, encoding)
+
+
+def to_lines(data: bytes, name: str, encoding: str | None = None) -> Lines:
+    """The file's lines as UTF-8: a BOM decides the encoding, else UTF-8, else Windows-1252.
+
+    UTF-8 is checked by polars while splitting, so a UTF-8 file is never decoded in Python.
+    """
     if encoding:
-        try:
-            return data.decode(encoding).lstrip("\ufeff"), encoding
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot decode as {encoding}: {exc}", file=name) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise InputError("the file has a UTF-16 mark but is not UTF-16", file=name) from None
+        used = encoding
+        data = _decode(data, name, encoding)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        used, data = "utf-16", _decode(data, name, "utf-16")
+    else:
+        used = "utf-8"
+        data = data.removeprefix(b"\xef\xbb\xbf")
+    lines = _split_lines(data, used)
+    if lines is None:
+        used = "cp1252" if _decodes(data, "cp1252") else "latin-1"
+        lines = _split_lines(_decode(data, name, used), used)
+    assert lines is not None  # re-encoded text is UTF-8
+    return lines
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        data.decode(encoding)
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return False
+    return True
 
 
 def sniff_delimiter(header: str) -> str:
@@ -72,21 +130,15 @@ def parse(
     data: bytes, name: str, *, encoding: str | None = None, delimiter: str | None = None
 ) -> ParsedCsv:
     """Parse a whole CSV file into text columns, setting ragged records aside."""
-    text, used = decode(data, name, encoding)
-    if "\x00" in text:
+    lines, utf8, used = to_lines(data, name, encoding)
+    if lines.str.contains("\x00", literal=True).any():
         raise InputError("the file holds NUL characters: it is binary, not CSV", file=name)
-    if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")  # classic Mac line ends
-    header = text.split("\n", 1)[0].rstrip("\r")
-    sep = delimiter or sniff_delimiter(header)
+    sep = delimiter or sniff_delimiter(lines[0])
     if len(sep) != 1:
         raise InputError(f"the delimiter must be one character, not {sep!r}", file=name)
-    lines = pl.Series(text.split("\n"), dtype=pl.String).str.strip_suffix("\r")
-    if text.endswith("\n"):
-        lines = lines.head(-1)
     if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
-        return _parse_records(text, name, used, sep)
-    return _parse_lines(text, lines, name, used, sep)
+        return _parse_records(utf8.decode(), name, used, sep)
+    return _parse_lines(lines, utf8, name, used, sep)
 
 
 def _width(lines: pl.Series, sep: str) -> pl.Series:
@@ -99,7 +151,7 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     return plain.scatter(quoted.arg_true(), unquoted.str.count_matches(sep, literal=True)) + 1
 
 
-def _parse_lines(text: str, lines: pl.Series, name: str, encoding: str, sep: str) -> ParsedCsv:
+def _parse_lines(lines: pl.Series, data: bytes, name: str, encoding: str, sep: str) -> ParsedCsv:
     widths = _width(lines, sep)
     expected = widths[0]
     rows = pl.DataFrame({"raw": lines, "fields": widths}).with_row_index(ROW, offset=1)
@@ -109,9 +161,9 @@ def _parse_lines(text: str, lines: pl.Series, name: str, encoding: str, sep: str
     malformed = body.filter(~blank & ~good)
     kept = body.filter(good)
     if kept.height < body.height:  # parse only the well-formed lines
-        text = "\n".join([lines[0], *kept["raw"].to_list()])
+        data = pl.concat([lines.head(1), kept["raw"]]).str.join("\n").item().encode()
     return ParsedCsv(
-        frame=_read(text, name, sep),
+        frame=_read(data, name, sep),
         rows=kept[ROW].cast(pl.Int64),
         malformed=_malformed(malformed),
         encoding=encoding,
@@ -153,9 +205,9 @@ def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
     return ParsedCsv(frame, rows, _malformed(malformed), encoding, sep, blank)
 
 
-def _read(source: str, name: str, sep: str) -> pl.DataFrame:
+def _read(data: bytes, name: str, sep: str) -> pl.DataFrame:
     try:
-        return pl.read_csv(source.encode(), separator=sep, infer_schema=False, raise_if_empty=False)
+        return pl.read_csv(data, separator=sep, infer_schema=False, raise_if_empty=False)
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"cannot parse the CSV: {str(exc).splitlines()[0]}", file=name) from None
 
