@@ -143,19 +143,50 @@ def main() -> None:
     help="Lists per campaign, below Exotel's limit.",
 )
 @click.option(
-    "--name-prefix",
-    default="listprep",
-    show_default=True,
-    help="Campaign names are PREFIX-campaign-NN.",
+    "--max-list-bytes",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="Bytes per list file, below Exotel's limit (dynamic lists: under 60 MB).",
 )
+@click.option(
+    "--campaign-config",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="TOML or JSON with caller_id, url, retries, schedule, throttle, callbacks, SMS fields.",
+)
+@click.option("--name-prefix", metavar="TEXT", help="Campaign names are PREFIX-campaign-NN.")
 @click.option("--caller-id", metavar="EXOPHONE", help="Caller ID for voice request bodies.")
 @click.option("--flow-url", metavar="URL", help="Call flow URL for voice request bodies.")
 @click.option(
     "--retries",
     type=click.IntRange(0, 3),
-    default=0,
-    show_default=True,
-    help="Retries per contact (counts in the call-attempt estimate).",
+    help="Retries per contact (0-3); counts in the call-attempt and time estimates.",
+)
+@click.option(
+    "--retry-interval",
+    "retry_interval_mins",
+    type=click.IntRange(min=1),
+    metavar="MINUTES",
+    help="Minutes between attempts (default 15 when --retries is given).",
+)
+@click.option(
+    "--throttle",
+    type=click.IntRange(min=1),
+    metavar="PER_MINUTE",
+    help="Calls per minute (Exotel's default: 60); decides how long a campaign runs.",
+)
+@click.option(
+    "--plan-days",
+    is_flag=True,
+    default=None,
+    help="Spread contacts over days, each day's campaigns sized to finish in its window "
+    "(needs schedule start in --campaign-config).",
+)
+@click.option(
+    "--wrap-campaigns",
+    is_flag=True,
+    default=None,
+    help='Write request bodies as {"campaigns": [...]}, as some client code expects.',
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest's counts as JSON.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
@@ -182,6 +213,8 @@ def prepare_command(
     except ListprepError as exc:
         _fail(exc, debug)
         return
+    for warning in result.manifest["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(result.manifest["counts"], indent=2))
     else:

@@ -10,12 +10,14 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from listprep.campaign import CampaignConfig, campaign_config, read_campaign_file
 from listprep.errors import ConfigError
-from listprep.limits import LIMITS, MAX_RETRIES, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
+from listprep.limits import LIMITS, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
 
 VARIABLE_RE = re.compile(r"@@([A-Za-z0-9_]+)")
 """A template variable: ``@@`` then the longest run of ASCII letters, digits and underscores."""
@@ -27,6 +29,21 @@ class Purpose(StrEnum):
     PROMOTIONAL = "promotional"
     SERVICE = "service"
     TRANSACTIONAL = "transactional"
+
+
+class ExtensionPolicy(StrEnum):
+    """A campaign cannot dial an extension: keep the main number (and count it), or reject."""
+
+    KEEP = "keep"
+    REJECT = "reject"
+
+
+class MultiPolicy(StrEnum):
+    """A cell holding several distinct numbers: keep the first, split into contacts, or reject."""
+
+    FIRST = "first"
+    SPLIT = "split"
+    REJECT = "reject"
 
 
 def template_variables(text: str) -> tuple[str, ...]:
@@ -48,6 +65,10 @@ class ReadConfig:
 class NormaliseConfig:
     region: str = "IN"
     channel: Channel = Channel.VOICE
+    extensions: ExtensionPolicy = ExtensionPolicy.KEEP
+    multi: MultiPolicy = MultiPolicy.FIRST
+    allow_regions: tuple[str, ...] = ()
+    """Region codes (``"IN"``) whose numbers are kept; ``()`` keeps every country."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,6 +99,24 @@ class SplitConfig:
     list_rows: int | None = None
     """A lower cap than Exotel's on rows per list (or per inline campaign)."""
     lists_per_campaign: int | None = None
+    max_list_bytes: int | None = None
+    """A byte cap per list file (dynamic lists already stay under Exotel's 60 MB)."""
+
+    def __post_init__(self) -> None:
+        limit = self.limit
+        caps = (
+            ("list_rows", self.list_rows, limit.rows_per_list),
+            ("lists_per_campaign", self.lists_per_campaign, limit.lists_per_campaign),
+            ("max_list_bytes", self.max_list_bytes, limit.max_list_bytes),
+        )
+        for name, asked, allowed in caps:
+            if asked is not None and asked < 1:
+                raise ConfigError(f"{name} must be at least 1, not {asked}")
+            if asked is not None and allowed is not None and asked > allowed:
+                raise ConfigError(
+                    f"{name} {asked:,} is above Exotel's limit of {allowed:,} for "
+                    f"{self.channel.value} {self.method.value} campaigns ({limit.source})"
+                )
 
     @property
     def limit(self) -> Limit:
@@ -91,16 +130,9 @@ class SplitConfig:
     def max_lists(self) -> int:
         return self.lists_per_campaign or self.limit.lists_per_campaign
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CampaignConfig:
-    """Fields of the create-campaign request bodies that listprep can fill in."""
-
-    name_prefix: str = "listprep"
-    caller_id: str | None = None
-    flow_url: str | None = None
-    retries: int = 0
-    retry_interval_mins: int = 15
+    @property
+    def max_bytes(self) -> int | None:
+        return self.max_list_bytes or self.limit.max_list_bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,14 +190,9 @@ class PipelineConfig:
                 method=method,
                 list_rows=o["list_rows"],
                 lists_per_campaign=o["lists_per_campaign"],
+                max_list_bytes=o["max_list_bytes"],
             ),
-            campaign=CampaignConfig(
-                name_prefix=o["name_prefix"],
-                caller_id=o["caller_id"],
-                flow_url=o["flow_url"],
-                retries=o["retries"],
-                retry_interval_mins=o["retry_interval_mins"],
-            ),
+            campaign=_campaign(o),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -190,11 +217,16 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "max_segments": None,
     "list_rows": None,
     "lists_per_campaign": None,
-    "name_prefix": "listprep",
+    "max_list_bytes": None,
+    "campaign_config": None,
+    "name_prefix": None,
     "caller_id": None,
     "flow_url": None,
-    "retries": 0,
-    "retry_interval_mins": 15,
+    "retries": None,
+    "retry_interval_mins": None,
+    "throttle": None,
+    "wrap_campaigns": None,
+    "plan_days": None,
 }
 
 
@@ -243,17 +275,8 @@ def _method(value: object, channel: Channel, variables: tuple[str, ...]) -> Meth
 def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> None:
     if o["category"] is not None and not 1 <= int(o["category"]) <= 8:
         raise ConfigError(f"category must be 1-8 (TRAI's preference codes), not {o['category']}")
-    if not 0 <= int(o["retries"]) <= MAX_RETRIES:
-        raise ConfigError(f"retries must be 0-{MAX_RETRIES} (Exotel's range), not {o['retries']}")
-    if int(o["retry_interval_mins"]) < 1:
-        raise ConfigError("retry_interval_mins must be at least 1")
     if o["max_segments"] is not None and int(o["max_segments"]) < 1:
         raise ConfigError("max_segments must be at least 1")
-    for name in ("list_rows", "lists_per_campaign"):
-        if o[name] is not None and int(o[name]) < 1:
-            raise ConfigError(f"{name} must be at least 1")
-    if len(o["name_prefix"]) < 1:
-        raise ConfigError("name_prefix must not be empty")
     if channel is Channel.SMS:
         if not text:
             raise ConfigError(
@@ -268,6 +291,34 @@ def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> N
         raise ConfigError("the template is empty")
 
 
+def _campaign(o: Mapping[str, Any]) -> CampaignConfig:
+    """Campaign settings: the ``campaign_config`` file first, explicit options over it."""
+    path = o["campaign_config"]
+    settings = read_campaign_file(Path(path)) if path is not None else {}
+    flat = {
+        key: o[key]
+        for key in (
+            "name_prefix",
+            "caller_id",
+            "flow_url",
+            "throttle",
+            "wrap_campaigns",
+            "plan_days",
+        )
+        if o[key] is not None
+    }
+    settings = {**settings, **flat}
+    if o["retries"] is not None or o["retry_interval_mins"] is not None:
+        retries = dict(settings.get("retries") or {})
+        if o["retries"] is not None:
+            retries["number_of_retries"] = o["retries"]
+            retries.setdefault("interval_mins", 15)  # the FAQ's advice, for the short option
+        if o["retry_interval_mins"] is not None:
+            retries["interval_mins"] = o["retry_interval_mins"]
+        settings["retries"] = retries
+    return campaign_config(settings, str(path) if path is not None else "options")
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -277,11 +328,15 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, datetime | time):
+        return value.isoformat()
     return value
 
 
 __all__ = [
     "CampaignConfig",
+    "ExtensionPolicy",
+    "MultiPolicy",
     "NormaliseConfig",
     "PipelineConfig",
     "Purpose",

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+from listprep.campaign import Schedule
 from listprep.config import PipelineConfig, Purpose
 from listprep.limits import Channel, Method
 
@@ -37,44 +38,63 @@ def campaign_request(
     *,
     list_files: list[str],
     numbers: list[str] | None = None,
+    schedule: Schedule | None = None,
 ) -> dict[str, Any]:
-    """The JSON body of Exotel's create-campaign call (voice) or message-campaign call (SMS)."""
+    """The JSON body of Exotel's create-campaign call (voice) or message-campaign call (SMS).
+
+    What only the user knows stays a ``{{placeholder}}``; with ``wrap`` the body is wrapped as
+    ``{"campaigns": [body]}``, the form seen in client code.
+    """
     campaign = config.campaign
-    name = f"{campaign.name_prefix}-campaign-{index:02d}"
-    kind = "dynamic" if config.method is Method.DYNAMIC else "static"
-    text = config.template.text
-    if config.channel is Channel.SMS:
-        return {
-            "name": name,
-            "channel": "SMS",
-            "content_type": kind,
-            "lists": [list_sid_placeholder(f) for f in list_files],
-            "template": text,
-            "sender_id": "{{sender_id}}",
-            "dlt_entity_id": "{{dlt_entity_id}}",
-            "dlt_template_id": "{{dlt_template_id}}",
-            "sms_type": (
-                "Transactional" if config.scrub.purpose is Purpose.TRANSACTIONAL else "Promotional"
-            ),
-        }
+    body = (_sms_body if config.channel is Channel.SMS else _voice_body)(
+        config, f"{campaign.name_prefix}-campaign-{index:02d}", list_files, numbers
+    )
+    if schedule is not None and (schedule.start or schedule.end):
+        body["schedule"] = schedule.body(config.channel)
+    body.update(dict(campaign.callbacks))
+    if campaign.custom_field is not None:
+        body["custom_field"] = campaign.custom_field
+    return {"campaigns": [body]} if campaign.wrap else body
+
+
+def _voice_body(
+    config: PipelineConfig, name: str, list_files: list[str], numbers: list[str] | None
+) -> dict[str, Any]:
+    campaign = config.campaign
     body: dict[str, Any] = {"name": name, "caller_id": campaign.caller_id or "{{caller_id}}"}
     if numbers is not None:
         body["from"] = numbers
     else:
         body["lists"] = [list_sid_placeholder(f) for f in list_files]
-    body["campaign_type"] = kind
-    if text:
-        body["flow_type"] = "greeting"
+    body["campaign_type"] = "dynamic" if config.method is Method.DYNAMIC else "static"
+    text = config.template.text
+    if text and not campaign.flow_url:
+        body["flow_type"] = campaign.flow_type or "greeting"
         body["read_via_text"] = text
     else:
         body["url"] = campaign.flow_url or "{{flow_url}}"
     body["type"] = "trans"
-    body["call_duplicate_numbers"] = False
-    if campaign.retries:
-        body["retries"] = {
-            "number_of_retries": campaign.retries,
-            "interval_mins": campaign.retry_interval_mins,
-            "mechanism": "Linear",
-            "on_status": ["busy", "no-answer", "failed"],
-        }
+    body["call_duplicate_numbers"] = campaign.call_duplicate_numbers
+    if campaign.retries.number_of_retries:
+        body["retries"] = campaign.retries.body()
+    if campaign.throttle is not None:
+        body["throttle"] = campaign.throttle
     return body
+
+
+def _sms_body(
+    config: PipelineConfig, name: str, list_files: list[str], numbers: list[str] | None
+) -> dict[str, Any]:
+    campaign = config.campaign
+    transactional = config.scrub.purpose is Purpose.TRANSACTIONAL
+    return {
+        "name": name,
+        "channel": "SMS",
+        "content_type": "dynamic" if config.method is Method.DYNAMIC else "static",
+        "lists": [list_sid_placeholder(f) for f in list_files],
+        "template": config.template.text,
+        "sender_id": campaign.sender_id or "{{sender_id}}",
+        "dlt_entity_id": campaign.dlt_entity_id or "{{dlt_entity_id}}",
+        "dlt_template_id": campaign.dlt_template_id or "{{dlt_template_id}}",
+        "sms_type": campaign.sms_type or ("Transactional" if transactional else "Promotional"),
+    }

@@ -12,7 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from listprep.config import PipelineConfig
+from listprep.campaign import estimate, now_utc, plan_capacity, schedule_for, sms_schedule_warnings
+from listprep.config import PipelineConfig, Purpose
 from listprep.errors import ConfigError, TemplateError
 from listprep.limits import Channel, Method
 from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
@@ -24,7 +25,7 @@ from listprep.report import summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.normalise import E164
 from listprep.stages.scrub import combine_registers, combine_suppressions
-from listprep.stages.split import CAMPAIGN, CHUNK
+from listprep.stages.split import CAMPAIGN, CHUNK, DAY
 from listprep.stages.template import SMS_ENCODING, SMS_SEGMENTS, validate_template
 from listprep.writer import write_outputs
 
@@ -65,6 +66,10 @@ def prepare(
     if config is not None and options:
         raise ConfigError("give a PipelineConfig or keyword options, not both")
     cfg = config or PipelineConfig.from_options(**options)
+    created = created_at()
+    day_capacity = plan_capacity(
+        cfg.campaign, cfg.channel, promotional=cfg.scrub.purpose is not Purpose.TRANSACTIONAL
+    )
     read = read_sources(sources, cfg.read)
     frame, inputs = read.kept, read.inputs
     columns = frame.collect_schema().names()
@@ -94,15 +99,25 @@ def prepare(
     kept = kept.sort(ROW_ID)
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
-    sized = cfg.split.limit.max_list_bytes is not None
+    sized = cfg.split.max_bytes is not None
     lists = split(
         kept,
         cfg.split,
         row_bytes=row_bytes(kept.select(list_exprs(layout)), names) if sized else None,
         header_bytes=header_bytes(names),
+        day_capacity=day_capacity,
     )
     rejects = pl.concat(stage_rejects).sort(ROW_ID)
     files, list_entries, campaigns = _render(cfg, lists, layout)
+    warnings = _schedule_warnings(cfg, created)
+    figures, late = estimate(
+        cfg.campaign,
+        cfg.channel,
+        {c["index"]: c["contacts"] for c in campaigns},
+        {c["index"]: c["day"] for c in campaigns},
+    )
+    for entry in campaigns:
+        entry["estimate"] = figures[entry["index"]]
     files["rejects.csv"] = rejects.select(REJECT_COLUMNS).write_csv().encode()
     manifest = _manifest(
         cfg,
@@ -115,6 +130,8 @@ def prepare(
         columns=columns,
         list_entries=list_entries,
         campaigns=campaigns,
+        created=created,
+        warnings=warnings + late,
     )
     files["manifest.json"] = to_json(manifest)
     return Result(
@@ -149,7 +166,7 @@ def _render(
     list_entries: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
     exprs = list_exprs(layout)
-    for (campaign,), members in lists.group_by(CAMPAIGN, maintain_order=True):
+    for (campaign, day), members in lists.group_by(CAMPAIGN, DAY, maintain_order=True):
         list_files: list[str] = []
         numbers: list[str] | None = None
         if cfg.method is Method.INLINE:
@@ -171,12 +188,19 @@ def _render(
                         "last_source": _where(rows.row(-1, named=True)),
                     }
                 )
+        schedule = schedule_for(cfg.campaign, day)
         request_file = f"requests/campaign-{campaign:02d}.json"
-        body = to_json(campaign_request(cfg, campaign, list_files=list_files, numbers=numbers))
+        body = to_json(
+            campaign_request(
+                cfg, campaign, list_files=list_files, numbers=numbers, schedule=schedule
+            )
+        )
         files[request_file] = body
         campaigns.append(
             {
                 "index": campaign,
+                "day": day,
+                "schedule": schedule.body(cfg.channel),
                 "lists": list_files,
                 "contacts": members.height,
                 "request_file": request_file,
@@ -184,6 +208,12 @@ def _render(
             }
         )
     return files, list_entries, campaigns
+
+
+def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
+    if cfg.channel is not Channel.SMS:
+        return []
+    return sms_schedule_warnings(schedule_for(cfg.campaign, 1), now_utc(created))
 
 
 def _where(row: dict[str, Any]) -> str:
@@ -202,6 +232,8 @@ def _manifest(
     columns: list[str],
     list_entries: list[dict[str, Any]],
     campaigns: list[dict[str, Any]],
+    created: str,
+    warnings: list[str],
 ) -> dict[str, Any]:
     input_rows = sum(i.rows for i in inputs)
     stages: dict[str, dict[str, int]] = {}
@@ -215,7 +247,7 @@ def _manifest(
         "manifest_version": MANIFEST_VERSION,
         "listprep_version": version("listprep"),
         "phonenumbers_version": version("phonenumbers"),
-        "created_at": created_at(),
+        "created_at": created,
         "channel": cfg.channel.value,
         "method": cfg.method.value,
         "options": cfg.to_dict(),
@@ -246,19 +278,27 @@ def _manifest(
         "lists": list_entries,
         "campaigns": campaigns,
         "numbers_in_one_list_only": lists[E164].is_unique().all() if lists.height else True,
-        "estimate": _estimate(cfg, lists),
+        "estimate": _estimate(cfg, campaigns),
+        "warnings": warnings,
     }
     if cfg.channel is Channel.SMS:
         manifest["sms"] = _sms_figures(lists)
+        manifest["estimate"]["sms_credits"] = manifest["sms"]["credits"]
     return manifest
 
 
-def _estimate(cfg: PipelineConfig, lists: pl.DataFrame) -> dict[str, int]:
-    contacts = lists.height
-    if cfg.channel is Channel.SMS:
-        credits = int(lists[SMS_SEGMENTS].sum()) if contacts else 0
-        return {"contacts": contacts, "sms_credits": credits}
-    return {"contacts": contacts, "max_call_attempts": (1 + cfg.campaign.retries) * contacts}
+def _estimate(cfg: PipelineConfig, campaigns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run-wide worst case: the per-campaign figures added up."""
+    figures = [c["estimate"] for c in campaigns]
+    total: dict[str, Any] = {"contacts": sum(f["contacts"] for f in figures)}
+    if cfg.channel is Channel.VOICE:
+        total["max_call_attempts"] = sum(f["max_call_attempts"] for f in figures)
+        total["calls_per_minute"] = cfg.campaign.calls_per_minute
+    else:
+        total["sms_per_minute"] = cfg.campaign.sms_per_minute
+    total["minutes_needed"] = round(sum(f["minutes_needed"] for f in figures), 1)
+    total["days"] = len({c["day"] for c in campaigns})
+    return total
 
 
 def _sms_figures(lists: pl.DataFrame) -> dict[str, Any]:

@@ -36,9 +36,16 @@ def summary_text(manifest: dict[str, Any]) -> str:
     )
     estimate = manifest["estimate"]
     if "max_call_attempts" in estimate:
-        lines.append(f"  at most {estimate['max_call_attempts']:,} call attempts (with retries)")
+        lines.append(
+            f"  at most {estimate['max_call_attempts']:,} call attempts; about "
+            f"{estimate['minutes_needed'] / 60:.1f} h at {estimate['calls_per_minute']} calls/min"
+            f" over {estimate['days']} day(s), worst case"
+        )
     if "sms_credits" in estimate:
-        lines.append(f"  {estimate['sms_credits']:,} SMS credits (segments)")
+        lines.append(
+            f"  {estimate['sms_credits']:,} SMS credits (segments); about "
+            f"{estimate['minutes_needed'] / 60:.1f} h at {estimate['sms_per_minute']}/min"
+        )
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from listprep.reader import ROW_ID
 
 CAMPAIGN = "_campaign"
 CHUNK = "_chunk"
+DAY = "_day"
 
 
 def balanced_sizes(rows: int, parts: int) -> list[int]:
@@ -64,33 +65,41 @@ def split(
     *,
     row_bytes: pl.Series | None = None,
     header_bytes: int = 0,
+    day_capacity: int | None = None,
 ) -> pl.DataFrame:
-    """Add ``_campaign`` and ``_chunk`` to each row, in input order.
+    """Add ``_campaign``, ``_chunk`` (the list inside its campaign) and ``_day`` to each row.
 
-    ``row_bytes`` (bytes of each row as written) lets dynamic lists respect the file-size
-    limit; see :func:`listprep.lists.row_bytes`.
+    ``row_bytes`` (bytes of each row as written, see :func:`listprep.lists.row_bytes`) lets
+    lists respect a byte cap. ``day_capacity`` (contacts that finish in one day's window) first
+    splits the contacts into balanced days, each with campaigns of its own; without it all
+    lists of the run are balanced together.
     """
     ordered = frame.sort(ROW_ID)
-    limit = config.limit
-    if config.list_rows and config.list_rows > limit.rows_per_list:
-        raise ConfigError(
-            f"list_rows {config.list_rows:,} is above Exotel's limit of "
-            f"{limit.rows_per_list:,} ({limit.source})"
-        )
-    if config.lists_per_campaign and config.lists_per_campaign > limit.lists_per_campaign:
-        raise ConfigError(
-            f"lists_per_campaign {config.lists_per_campaign} is above Exotel's limit of "
-            f"{limit.lists_per_campaign} ({limit.source})"
-        )
-    sizes = plan_sizes(
-        ordered.height, config.rows_per_list, row_bytes, limit.max_list_bytes, header_bytes
-    )
+    rows = ordered.height
+    days = balanced_sizes(rows, math.ceil(rows / day_capacity)) if day_capacity and rows else [rows]
     per_campaign = 1 if config.method is Method.INLINE else config.max_lists
-    lists = pl.Series("_list", range(len(sizes)), pl.Int64).repeat_by(
-        pl.Series(sizes, dtype=pl.UInt32)
-    )
-    index = lists.explode() if len(sizes) else pl.Series("_list", [], pl.Int64)
+    campaign_of: list[int] = []
+    chunk_of: list[int] = []
+    day_of: list[int] = []
+    list_sizes: list[int] = []
+    start = first_campaign = 0
+    for day, size in enumerate(days, start=1):
+        day_bytes = row_bytes.slice(start, size) if row_bytes is not None else None
+        sizes = plan_sizes(size, config.rows_per_list, day_bytes, config.max_bytes, header_bytes)
+        for i in range(len(sizes)):
+            campaign_of.append(first_campaign + i // per_campaign + 1)
+            chunk_of.append(i % per_campaign + 1)
+            day_of.append(day)
+        list_sizes += sizes
+        first_campaign += math.ceil(len(sizes) / per_campaign)
+        start += size
+    counts = pl.Series(list_sizes, dtype=pl.UInt32)
+
+    def spread(values: list[int]) -> pl.Series:
+        return pl.Series(values, dtype=pl.Int32).repeat_by(counts).explode().head(rows)
+
     return ordered.with_columns(
-        (index // per_campaign + 1).cast(pl.Int32).alias(CAMPAIGN),
-        (index % per_campaign + 1).cast(pl.Int32).alias(CHUNK),
+        spread(campaign_of).alias(CAMPAIGN),
+        spread(chunk_of).alias(CHUNK),
+        spread(day_of).alias(DAY),
     )
