@@ -322,6 +322,8 @@ def minutes_needed(config: CampaignConfig, channel: Channel, contacts: int) -> f
     least its interval after the previous attempt, and takes as long as a round when that is
     longer. SMS: ``contacts / sms_per_minute``.
     """
+    if contacts == 0:
+        return 0.0
     if channel is Channel.SMS:
         return contacts / config.sms_per_minute
     round_minutes = contacts / config.calls_per_minute

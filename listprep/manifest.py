@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from listprep.campaign import Schedule
@@ -13,6 +14,13 @@ from listprep.config import PipelineConfig, Purpose
 from listprep.limits import Channel, Method
 
 MANIFEST_VERSION = "1.0.0"
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every manifest satisfies; it ships in the package."""
+    text = resources.files("listprep").joinpath("manifest.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def created_at() -> str:
