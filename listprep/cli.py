@@ -188,6 +188,14 @@ def main() -> None:
     default=None,
     help='Write request bodies as {"campaigns": [...]}, as some client code expects.',
 )
+@click.option(
+    "--escape-formulas",
+    is_flag=True,
+    help="Neutralise spreadsheet formulas (=, +, -, @) in list files; rejects.csv always is.",
+)
+@click.option(
+    "--redact-rejects", is_flag=True, help="Write masked phone cells (98XXXXXX10) to rejects.csv."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest's counts as JSON.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 def prepare_command(

@@ -136,6 +136,14 @@ class SplitConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OutputConfig:
+    escape_formulas: bool = False
+    """Neutralise spreadsheet formulas in list files too (rejects.csv always is)."""
+    redact_rejects: bool = False
+    """Write masked phone cells (``98XXXXXX10``) to rejects.csv."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineConfig:
     channel: Channel = Channel.VOICE
     method: Method = Method.STATIC
@@ -145,6 +153,7 @@ class PipelineConfig:
     template: TemplateConfig = field(default_factory=TemplateConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     @classmethod
     def from_options(cls, **options: Any) -> PipelineConfig:
@@ -193,6 +202,9 @@ class PipelineConfig:
                 max_list_bytes=o["max_list_bytes"],
             ),
             campaign=_campaign(o),
+            output=OutputConfig(
+                escape_formulas=bool(o["escape_formulas"]), redact_rejects=bool(o["redact_rejects"])
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,6 +239,8 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "throttle": None,
     "wrap_campaigns": None,
     "plan_days": None,
+    "escape_formulas": False,
+    "redact_rejects": False,
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from listprep.limits import STATIC_COLUMNS, Method
+from listprep.privacy import escape_formula
 from listprep.reader import header_key
 from listprep.stages.normalise import E164
 
@@ -52,11 +53,16 @@ def dropped_columns(columns: Sequence[str], layout: dict[str, list[str]]) -> lis
     return [c for c in columns if not c.startswith("_") and c not in used]
 
 
-def list_exprs(layout: dict[str, list[str]]) -> list[pl.Expr]:
-    """Select expressions for the list file; empty cells become null so they are written bare."""
+def list_exprs(layout: dict[str, list[str]], *, escape: bool = False) -> list[pl.Expr]:
+    """Select expressions for the list file; empty cells become null so they are written bare.
+
+    With ``escape``, spreadsheet formulas are neutralised in every column but ``number``.
+    """
     exprs = []
     for out, sources in layout.items():
         value = pl.coalesce([_blank_to_null(pl.col(s)) for s in sources])
+        if escape and out != NUMBER:
+            value = escape_formula(value)
         exprs.append(value.alias(out))
     return exprs
 

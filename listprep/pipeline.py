@@ -20,7 +20,7 @@ from listprep.lists import dropped_columns, header_bytes, list_columns, list_exp
 from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
 from listprep.reader import ROW_ID, InputInfo, Source, read_sources
 from listprep.registers import Register, load_register
-from listprep.rejects import REJECT_COLUMNS
+from listprep.rejects import REJECT_COLUMNS, rejects_csv
 from listprep.report import summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.normalise import E164
@@ -100,10 +100,13 @@ def prepare(
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
     sized = cfg.split.max_bytes is not None
+    escape = cfg.output.escape_formulas
     lists = split(
         kept,
         cfg.split,
-        row_bytes=row_bytes(kept.select(list_exprs(layout)), names) if sized else None,
+        row_bytes=row_bytes(kept.select(list_exprs(layout, escape=escape)), names)
+        if sized
+        else None,
         header_bytes=header_bytes(names),
         day_capacity=day_capacity,
     )
@@ -118,7 +121,7 @@ def prepare(
     )
     for entry in campaigns:
         entry["estimate"] = figures[entry["index"]]
-    files["rejects.csv"] = rejects.select(REJECT_COLUMNS).write_csv().encode()
+    files["rejects.csv"] = rejects_csv(rejects, redact=cfg.output.redact_rejects)
     manifest = _manifest(
         cfg,
         inputs=inputs,
@@ -165,7 +168,7 @@ def _render(
     files: dict[str, bytes] = {}
     list_entries: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
-    exprs = list_exprs(layout)
+    exprs = list_exprs(layout, escape=cfg.output.escape_formulas)
     for (campaign, day), members in lists.group_by(CAMPAIGN, DAY, maintain_order=True):
         list_files: list[str] = []
         numbers: list[str] | None = None

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from listprep.privacy import escape_formula, mask_expr
 from listprep.reader import PHONE_RAW, ROW_ID, SOURCE_FILE, SOURCE_ROW
 
 REJECT_COLUMNS = ("source_file", "source_row", "stage", "reason", "detail", "raw_value")
@@ -50,3 +51,11 @@ def _expr(value: pl.Expr | str) -> pl.Expr:
 
 def no_rejects() -> pl.LazyFrame:
     return pl.LazyFrame(schema=REJECT_SCHEMA)
+
+
+def rejects_csv(frame: pl.DataFrame, *, redact: bool = False) -> bytes:
+    """rejects.csv: formulas neutralised in every cell (it is opened in spreadsheets)."""
+    raw = mask_expr(pl.col("raw_value")) if redact else pl.col("raw_value")
+    safe = frame.select(REJECT_COLUMNS).with_columns(raw.alias("raw_value"))
+    text_columns = [c for c, t in safe.schema.items() if t == pl.String]
+    return safe.with_columns(escape_formula(pl.col(c)) for c in text_columns).write_csv().encode()

@@ -1,0 +1,22 @@
+"""Keeping output safe to open and to share: formula escaping and number masking."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def escape_formula(value: pl.Expr) -> pl.Expr:
+    """OWASP's rule against CSV injection: a cell starting ``= + - @``, tab or CR gets a ``'``."""
+    return pl.when(value.str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + value).otherwise(value)
+
+
+def mask_expr(raw: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`listprep.phone.mask`: keep the first and last two digits only."""
+    digits = raw.fill_null("").str.replace_all(r"\D", "")
+    n = digits.str.len_chars()
+    middle = digits.str.slice(2, n - 4).str.replace_all(r"\d", "X")
+    return (
+        pl.when(n <= 4)
+        .then(digits.str.replace_all(r"\d", "X"))
+        .otherwise(pl.concat_str([digits.str.slice(0, 2), middle, digits.str.slice(-2)]))
+    )
