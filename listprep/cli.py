@@ -1,7 +1,7 @@
 """The command line: a thin layer that turns options into a config and errors into exit codes.
 
 Exit codes: 0 success (rejected rows are not failures), 1 a :class:`ListprepError`,
-2 a usage error (click's own).
+2 a usage error (click's own), 3 an internal error (a bug; ``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -26,10 +26,22 @@ def _choice(kind: type[Channel] | type[Method] | type[Purpose]) -> click.Choice[
     return click.Choice([m.value for m in kind], case_sensitive=False)
 
 
-def _fail(exc: ListprepError, debug: bool) -> None:
+class InternalError(click.ClickException):
+    """A bug in listprep, not in the input: exit 3, and no data in the message."""
+
+    exit_code = 3
+
+
+def _fail(exc: Exception, debug: bool) -> None:
     if debug:
         raise exc
-    raise click.ClickException(str(exc)) from None
+    if isinstance(exc, ListprepError):
+        raise click.ClickException(str(exc)) from None
+    # the message of an unexpected error may quote input cells (phone numbers): name only its type
+    raise InternalError(
+        f"internal error ({type(exc).__name__}); nothing was written. Please report it; "
+        "--debug shows the traceback"
+    ) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -218,7 +230,7 @@ def prepare_command(
     try:
         result = prepare(list(inputs), **options)
         result.write(outdir, force=force)
-    except ListprepError as exc:
+    except Exception as exc:  # every failure becomes a clear exit: see _fail
         _fail(exc, debug)
         return
     for warning in result.manifest["warnings"]:

@@ -58,4 +58,8 @@ def rejects_csv(frame: pl.DataFrame, *, redact: bool = False) -> bytes:
     raw = mask_expr(pl.col("raw_value")) if redact else pl.col("raw_value")
     safe = frame.select(REJECT_COLUMNS).with_columns(raw.alias("raw_value"))
     text_columns = [c for c, t in safe.schema.items() if t == pl.String]
-    return safe.with_columns(escape_formula(pl.col(c)) for c in text_columns).write_csv().encode()
+    return (
+        safe.with_columns(escape_formula(pl.col(c)).alias(c) for c in text_columns)
+        .write_csv()
+        .encode()
+    )
