@@ -6,16 +6,21 @@ Exit codes: 0 success (rejected rows are not failures), 1 a :class:`ListprepErro
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
+import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from listprep import __version__
-from listprep.config import Purpose
+from listprep.config import PipelineConfig, Purpose
 from listprep.errors import ListprepError
+from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare
 
@@ -24,6 +29,89 @@ _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe":
 
 def _choice(kind: type[Channel] | type[Method] | type[Purpose]) -> click.Choice[str]:
     return click.Choice([m.value for m in kind], case_sensitive=False)
+
+
+def read_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that say how to read inputs, shared by ``prepare`` and ``inspect``."""
+    for option in reversed(_READ_OPTIONS):
+        command = option(command)
+    return command
+
+
+_READ_OPTIONS = [
+    click.option(
+        "--phone-column",
+        metavar="NAME",
+        help="Header of the phone column (default: found by name: phone, mobile, …).",
+    ),
+    click.option(
+        "--encoding",
+        metavar="NAME",
+        help="Text encoding of the CSV files (default: detected: BOM, UTF-8, else cp1252).",
+    ),
+    click.option(
+        "--delimiter",
+        callback=lambda _ctx, _param, value: _DELIMITERS.get(value, value),
+        metavar="CHAR",
+        help="Field delimiter: ',', ';', '|' or 'tab' (default: sniffed from the header).",
+    ),
+    click.option(
+        "--region",
+        default="IN",
+        show_default=True,
+        metavar="CC",
+        help="Region for numbers written without a country code.",
+    ),
+    click.option(
+        "--channel",
+        type=_choice(Channel),
+        default="voice",
+        show_default=True,
+        help="Campaign channel; SMS accepts only mobiles.",
+    ),
+]
+
+
+def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """``--config FILE``: a TOML file of this command's options, used as defaults.
+
+    Options given on the command line win. Keys are option names with ``_`` or ``-``; an
+    unknown key is a usage error naming the near miss.
+    """
+    if value is None:
+        return
+    try:
+        data = tomllib.loads(value.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {value}: {exc}", ctx=ctx) from None
+    known = {  # an option's long names (output, json) as well as its parameter name
+        alias.lstrip("-").replace("-", "_"): p.name
+        for p in ctx.command.params
+        if p.name and p.expose_value
+        for alias in [p.name, *p.opts]
+    }
+    defaults = {}
+    for key, setting in data.items():
+        name = known.get(key.replace("-", "_"))
+        if name is None:
+            near = difflib.get_close_matches(key.replace("-", "_"), sorted(known), n=1)
+            raise click.BadParameter(
+                f"unknown key {key!r} in {value}"
+                + (f"; did you mean {near[0]!r}?" if near else ""),
+                ctx=ctx,
+            )
+        defaults[name] = setting
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+
+
+config_option = click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=_load_config,
+    is_eager=True,
+    expose_value=False,
+    help="TOML file of options (see 'listprep init'); command-line options override it.",
+)
 
 
 class InternalError(click.ClickException):
@@ -56,7 +144,9 @@ def main() -> None:
 
 
 @main.command("prepare")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@config_option
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@read_options
 @click.option(
     "-o",
     "--output",
@@ -66,36 +156,6 @@ def main() -> None:
     help="Folder to write (must be new or empty; see --force).",
 )
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
-@click.option(
-    "--phone-column",
-    metavar="NAME",
-    help="Header of the phone column (default: found by name: phone, mobile, …).",
-)
-@click.option(
-    "--encoding",
-    metavar="NAME",
-    help="Text encoding of the CSV files (default: detected: BOM, UTF-8, else cp1252).",
-)
-@click.option(
-    "--delimiter",
-    callback=lambda _ctx, _param, value: _DELIMITERS.get(value, value),
-    metavar="CHAR",
-    help="Field delimiter: ',', ';', '|' or 'tab' (default: sniffed from the header).",
-)
-@click.option(
-    "--region",
-    default="IN",
-    show_default=True,
-    metavar="CC",
-    help="Region for numbers written without a country code.",
-)
-@click.option(
-    "--channel",
-    type=_choice(Channel),
-    default="voice",
-    show_default=True,
-    help="Campaign channel; SMS accepts only mobiles.",
-)
 @click.option(
     "--method",
     type=_choice(Method),
@@ -209,12 +269,16 @@ def main() -> None:
     "--redact-rejects", is_flag=True, help="Write masked phone cells (98XXXXXX10) to rejects.csv."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest's counts as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary (errors only).")
+@click.option("-v", "--verbose", is_flag=True, help="Progress with timings, even off a terminal.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 def prepare_command(
     inputs: tuple[Path, ...],
     outdir: Path,
     force: bool,
     as_json: bool,
+    quiet: bool,
+    verbose: bool,
     debug: bool,
     **options: Any,
 ) -> None:
@@ -227,19 +291,105 @@ def prepare_command(
       rejects.csv                     every dropped row and why
       manifest.json                   counts, hashes, options (never a phone number)
     """
+    if not inputs:
+        raise click.UsageError("give at least one INPUT file (or 'inputs' in --config)")
+    progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), timings=verbose)
     try:
-        result = prepare(list(inputs), **options)
+        result = prepare(list(inputs), progress=progress, **options)
+        progress("writing the output folder")
         result.write(outdir, force=force)
     except Exception as exc:  # every failure becomes a clear exit: see _fail
         _fail(exc, debug)
         return
+    progress.done()
     for warning in result.manifest["warnings"]:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
         click.echo(json.dumps(result.manifest["counts"], indent=2))
-    else:
+    elif not quiet:
         click.echo(repr(result))
         click.echo(f"  wrote {outdir}/ (lists/, requests/, rejects.csv, manifest.json)")
+
+
+class Progress:
+    """Stage-by-stage progress on stderr. It receives stage names and counts, never data."""
+
+    def __init__(self, *, enabled: bool, timings: bool) -> None:
+        self.enabled = enabled
+        self.timings = timings
+        self.start = self.last = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        took = f" (+{now - self.last:.1f} s)" if self.timings else ""
+        self.last = now
+        click.echo(f"listprep: {message}{took}", err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.timings:
+            total = time.perf_counter() - self.start
+            click.echo(f"listprep: done in {total:.1f} s", err=True)
+
+
+@main.command("inspect")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@read_options
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def inspect_command(inputs: tuple[Path, ...], as_json: bool, debug: bool, **options: Any) -> None:
+    """A first look at INPUT... before preparing: encoding, delimiter, rows, headers, the
+    phone column and why, and the spellings of its numbers (counts only, never a number)."""
+    try:
+        config = PipelineConfig.from_options(**options)
+        report = inspect_sources(list(inputs), config.read, config.normalise)
+    except Exception as exc:  # every failure becomes a clear exit: see _fail
+        _fail(exc, debug)
+        return
+    click.echo(
+        json.dumps(report, indent=2, ensure_ascii=False) if as_json else inspect_text(report)
+    )
+
+
+@main.command("init")
+@click.argument("path", type=click.Path(path_type=Path), default="listprep.toml")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(path: Path, force: bool) -> None:
+    """Write a commented example config for 'listprep prepare --config PATH'."""
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; pass --force to overwrite it")
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    click.echo(f"wrote {path}; run: listprep prepare --config {path}")
+
+
+EXAMPLE_CONFIG = """\
+# listprep prepare --config listprep.toml
+# Every option of 'listprep prepare' can live here (use _ or - in names);
+# options given on the command line override this file.
+
+inputs = ["sample_data/customers_crm.csv", "sample_data/customers_branch.csv"]
+output = "out/campaign"
+force = true
+
+# phone_column = "Mobile"        # default: found by name (phone, mobile, msisdn, ...)
+region = "IN"                    # numbers without a country code
+channel = "voice"                # voice | sms
+# method = "static"              # inline | static | dynamic (dynamic if the template has @@vars)
+
+dnd = ["sample_data/dnd_register.csv"]     # DND registers (or indexes from 'listprep dnd build')
+suppress = ["sample_data/suppression.txt"] # your own do-not-contact lists: always applied
+purpose = "promotional"          # promotional | service | transactional (skips DND)
+# category = 1                   # TRAI category; partial DND registrations allowing it are kept
+
+# template_file = "sample_data/voice_template.txt"
+# max_segments = 2               # SMS: reject rows whose message needs more segments
+
+# campaign_config = "campaign.toml"  # caller_id, url, retries, schedule, throttle, callbacks
+# retries = 2
+# throttle = 60
+# plan_days = false
+"""
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -56,13 +56,19 @@ class Result:
 
 
 def prepare(
-    sources: Source | Iterable[Source], config: PipelineConfig | None = None, **options: Any
+    sources: Source | Iterable[Source],
+    config: PipelineConfig | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> Result:
     """Run the whole pipeline over ``sources`` (paths or frames) and return a :class:`Result`.
 
     Give either a :class:`PipelineConfig` or its options as keywords
-    (``prepare("a.csv", channel="sms", template="Hi @@first_name")``).
+    (``prepare("a.csv", channel="sms", template="Hi @@first_name")``). ``progress`` receives
+    a short message as each step starts (stage names and counts, never data).
     """
+    say = progress or (lambda _message: None)
     if config is not None and options:
         raise ConfigError("give a PipelineConfig or keyword options, not both")
     cfg = config or PipelineConfig.from_options(**options)
@@ -70,13 +76,16 @@ def prepare(
     day_capacity = plan_capacity(
         cfg.campaign, cfg.channel, promotional=cfg.scrub.purpose is not Purpose.TRANSACTIONAL
     )
+    say("reading inputs")
     read = read_sources(sources, cfg.read)
     frame, inputs = read.kept, read.inputs
     columns = frame.collect_schema().names()
     _check_template_fits(cfg, columns)
+    say(f"read {sum(i.rows for i in inputs):,} rows from {len(inputs)} input(s); loading registers")
     dnd = [load_register(p, cfg.scrub.region) for p in cfg.scrub.dnd]
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
 
+    say("normalising phone numbers")
     normalised = normalise(frame, cfg.normalise)
     unique = dedupe(normalised.kept)
     allowed = scrub(
@@ -86,6 +95,7 @@ def prepare(
         suppress=combine_suppressions(suppress),
     )
     rendered = check_template(allowed.kept, cfg.template)
+    say("deduplicating, scrubbing and checking the template")
     kept, *stage_rejects = pl.collect_all(
         [
             rendered.kept,
@@ -99,6 +109,7 @@ def prepare(
     kept = kept.sort(ROW_ID)
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
+    say(f"splitting {kept.height:,} contacts into lists and campaigns")
     sized = cfg.split.max_bytes is not None
     escape = cfg.output.escape_formulas
     lists = split(

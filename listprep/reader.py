@@ -82,13 +82,18 @@ def header_key(name: str) -> str:
 
 def find_phone_column(columns: Sequence[str], where: str, chosen: str | None = None) -> str:
     """The phone column of one input: ``chosen`` if given, else the one header that names it."""
+    return choose_phone_column(columns, where, chosen)[0]
+
+
+def choose_phone_column(
+    columns: Sequence[str], where: str, chosen: str | None = None
+) -> tuple[str, str]:
+    """The phone column and why it was picked (``listprep inspect`` shows the why)."""
     found = ", ".join(repr(c) for c in columns) or "none"
     if chosen is not None:
-        if chosen in columns:
-            return chosen
         loose = [c for c in columns if header_key(c) == header_key(chosen)]
-        if len(loose) == 1:
-            return loose[0]
+        if chosen in columns or len(loose) == 1:
+            return (chosen if chosen in columns else loose[0]), "given with --phone-column"
         raise InputError(
             f"no column {chosen!r}; headers found: {found}",
             file=where,
@@ -98,14 +103,14 @@ def find_phone_column(columns: Sequence[str], where: str, chosen: str | None = N
     for name in PHONE_HEADERS:
         exact = [c for c, k in keys.items() if k == name]
         if len(exact) == 1:
-            return exact[0]
+            return exact[0], f"its header is a phone column name ({name!r})"
         if len(exact) > 1:
             break
     candidates = [c for c, k in keys.items() if k in PHONE_HEADERS] or [
         c for c, k in keys.items() if any(w in k.split("_") for w in PHONE_WORDS)
     ]
     if len(candidates) == 1:
-        return candidates[0]
+        return candidates[0], "the only header containing a phone word"
     what = "several possible phone columns" if candidates else "no phone column"
     raise InputError(
         f"{what}; headers found: {found}",
