@@ -14,8 +14,8 @@ from listprep.stages.normalise import normalise
 #: Spelling families of a phone cell, first match wins; the patterns are deliberately simple.
 FORMATS: tuple[tuple[str, str], ...] = (
     ("empty", r"^\s*$"),
-    ("letters (masked, words, ext)", r"(?i)^(?:tel:)?[^a-z]*[a-z]"),
     ("excel-damaged", r"^\+?\d+\.0+$|^\d\.\d+[eE]\+?\d+$"),
+    ("letters (masked, words, ext)", r"(?i)^(?:tel:)?[^a-z]*[a-z]"),
     ("e164", r"^\+[1-9]\d{6,14}$"),
     ("+ with spaces or punctuation", r"^\s*\+"),
     ("00-prefixed", r"^\s*00"),
