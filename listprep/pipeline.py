@@ -14,19 +14,27 @@ import polars as pl
 
 from listprep.campaign import estimate, now_utc, plan_capacity, schedule_for, sms_schedule_warnings
 from listprep.config import PipelineConfig, Purpose
-from listprep.errors import ConfigError, TemplateError
+from listprep.errors import ConfigError
 from listprep.limits import Channel, Method
 from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
 from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
+from listprep.privacy import mask_expr
 from listprep.reader import ROW_ID, InputInfo, Source, read_sources
 from listprep.registers import Register, load_register
 from listprep.rejects import REJECT_COLUMNS, rejects_csv
-from listprep.report import summary_html, summary_text
+from listprep.report import report_html, summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.normalise import E164
 from listprep.stages.scrub import combine_registers, combine_suppressions
 from listprep.stages.split import CAMPAIGN, CHUNK, DAY
-from listprep.stages.template import SMS_ENCODING, SMS_SEGMENTS, validate_template
+from listprep.stages.template import (
+    check_variable_count,
+    column_check_failures,
+    rename_headers,
+    render_expr,
+    sms_summary,
+    validate_template,
+)
 from listprep.writer import write_outputs
 
 STAGES = ("read", "normalise", "dedupe", "scrub", "check_template")
@@ -78,9 +86,10 @@ def prepare(
     )
     say("reading inputs")
     read = read_sources(sources, cfg.read)
-    frame, inputs = read.kept, read.inputs
+    frame, renamed = rename_headers(read.kept, cfg.template)
+    inputs = read.inputs
     columns = frame.collect_schema().names()
-    _check_template_fits(cfg, columns)
+    _check_template_fits(cfg, columns, renamed)
     say(f"read {sum(i.rows for i in inputs):,} rows from {len(inputs)} input(s); loading registers")
     dnd = [load_register(p, cfg.scrub.region) for p in cfg.scrub.dnd]
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
@@ -94,7 +103,9 @@ def prepare(
         dnd=combine_registers(dnd),
         suppress=combine_suppressions(suppress),
     )
-    rendered = check_template(allowed.kept, cfg.template)
+    rendered = check_template(
+        allowed.kept, cfg.template, rule_failures=column_check_failures(frame, cfg.template)
+    )
     say("deduplicating, scrubbing and checking the template")
     kept, *stage_rejects = pl.collect_all(
         [
@@ -142,12 +153,14 @@ def prepare(
         lists=lists,
         layout=layout,
         columns=columns,
+        renamed=renamed,
         list_entries=list_entries,
         campaigns=campaigns,
         created=created,
         warnings=warnings + late,
     )
     files["manifest.json"] = to_json(manifest)
+    files["report.html"] = report_html(manifest, _samples(cfg, lists)).encode()
     return Result(
         lists=lists.drop(ROW_ID),
         rejects=rejects.select(REJECT_COLUMNS),
@@ -156,16 +169,9 @@ def prepare(
     )
 
 
-def _check_template_fits(cfg: PipelineConfig, columns: list[str]) -> None:
-    validate_template(cfg.template, columns)
-    limit = cfg.split.limit
-    variables = cfg.template.variables
-    if cfg.method is Method.DYNAMIC and len(variables) > limit.max_variables:
-        raise TemplateError(
-            f"the template uses {len(variables)} variables; a dynamic list may carry at most "
-            f"{limit.max_variables} ({limit.source})",
-            hint="drop variables from the template",
-        )
+def _check_template_fits(cfg: PipelineConfig, columns: list[str], renamed: dict[str, str]) -> None:
+    validate_template(cfg.template, columns, renamed)
+    check_variable_count(cfg)
 
 
 def _sha256(data: bytes) -> str:
@@ -230,6 +236,16 @@ def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
     return sms_schedule_warnings(schedule_for(cfg.campaign, 1), now_utc(created))
 
 
+def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int = 3) -> list[str]:
+    """A few rendered messages for the report, each led by its masked number."""
+    if not cfg.template.text or lists.height == 0:
+        return []
+    head = lists.head(count).select(
+        mask_expr(pl.col(E164)).alias("to"), render_expr(cfg.template.text).alias("text")
+    )
+    return [f"to {to}: {text}" for to, text in head.iter_rows()]
+
+
 def _where(row: dict[str, Any]) -> str:
     return f"{row['_source_file']}:{row['_source_row']}"
 
@@ -244,6 +260,7 @@ def _manifest(
     lists: pl.DataFrame,
     layout: dict[str, list[str]],
     columns: list[str],
+    renamed: dict[str, str],
     list_entries: list[dict[str, Any]],
     campaigns: list[dict[str, Any]],
     created: str,
@@ -289,6 +306,7 @@ def _manifest(
             "stages": stages,
         },
         "columns": {"list": list(layout), "dropped": dropped_columns(columns, layout)},
+        "renamed_headers": renamed,
         "lists": list_entries,
         "campaigns": campaigns,
         "numbers_in_one_list_only": lists[E164].is_unique().all() if lists.height else True,
@@ -316,10 +334,9 @@ def _estimate(cfg: PipelineConfig, campaigns: list[dict[str, Any]]) -> dict[str,
 
 
 def _sms_figures(lists: pl.DataFrame) -> dict[str, Any]:
-    encodings = dict(lists.group_by(SMS_ENCODING).len().sort(SMS_ENCODING).iter_rows())
-    segments = lists.group_by(SMS_SEGMENTS).len().sort(SMS_SEGMENTS)
-    return {
-        "encodings": {"gsm7": encodings.get("gsm7", 0), "ucs2": encodings.get("ucs2", 0)},
-        "segments": {str(k): v for k, v in segments.iter_rows()},
-        "credits": int(lists[SMS_SEGMENTS].sum()) if lists.height else 0,
-    }
+    """Run-wide and per-campaign: encodings, segment histogram, length range, credits."""
+    per_campaign = [
+        {"campaign": campaign, "contacts": rows.height, **sms_summary(rows)}
+        for (campaign,), rows in lists.group_by(CAMPAIGN, maintain_order=True)
+    ]
+    return {**sms_summary(lists), "campaigns": per_campaign}
