@@ -23,6 +23,7 @@ from listprep.errors import ListprepError
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare
+from listprep.stages.template import template_report
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -56,6 +57,11 @@ _READ_OPTIONS = [
         help="Field delimiter: ',', ';', '|' or 'tab' (default: sniffed from the header).",
     ),
     click.option(
+        "--sheet",
+        metavar="NAME|INDEX",
+        help="Worksheet of .xlsx/.xls/.ods inputs, by name or 0-based index (default: the first).",
+    ),
+    click.option(
         "--region",
         default="IN",
         show_default=True,
@@ -68,6 +74,69 @@ _READ_OPTIONS = [
         default="voice",
         show_default=True,
         help="Campaign channel; SMS accepts only mobiles.",
+    ),
+]
+
+
+def template_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that say what the template is and how rows are checked against it, shared by
+    ``prepare`` and ``check-template``."""
+    for option in reversed(_TEMPLATE_OPTIONS):
+        command = option(command)
+    return command
+
+
+_TEMPLATE_OPTIONS = [
+    click.option(
+        "--template", metavar="TEXT", help="Message or voice text; @@column inserts a value."
+    ),
+    click.option(
+        "--template-file",
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        help="Read the template from a UTF-8 file.",
+    ),
+    click.option(
+        "--dlt-template",
+        metavar="TEXT",
+        help="SMS: the DLT-registered text ({#var#} for variables); the template must match it "
+        "exactly, and values are limited to 30 characters.",
+    ),
+    click.option(
+        "--default",
+        "defaults",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Send VALUE where @@NAME is empty (also written into the list). Repeatable.",
+    ),
+    click.option(
+        "--max-variable-length",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Reject rows with a value longer than N characters [default: 30 with --dlt-template].",
+    ),
+    click.option(
+        "--rename-headers",
+        is_flag=True,
+        help="Rename headers Exotel cannot use as variables (Due Date -> due_date).",
+    ),
+    click.option(
+        "--rules",
+        type=click.Path(path_type=Path),
+        metavar="FILE",
+        help="TOML/JSON rules per variable (type, min, max, regex, allowed); rows failing them "
+        "are rejected.",
+    ),
+    click.option(
+        "--require-gsm",
+        is_flag=True,
+        help="SMS: reject rows whose message would be UCS-2 (70 characters per SMS, not 160).",
+    ),
+    click.option(
+        "--max-segments",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Reject SMS rows whose rendered message needs more than N segments.",
     ),
 ]
 
@@ -189,19 +258,7 @@ def main() -> None:
     metavar="1-8",
     help="The campaign's DND category: partial registrations allowing it are kept.",
 )
-@click.option("--template", metavar="TEXT", help="Message or voice text; @@column inserts a value.")
-@click.option(
-    "--template-file",
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Read the template from a UTF-8 file.",
-)
-@click.option(
-    "--max-segments",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="Reject SMS rows whose rendered message needs more than N segments.",
-)
+@template_options
 @click.option(
     "--list-rows",
     type=click.IntRange(min=1),
@@ -308,6 +365,8 @@ def prepare_command(
         click.echo(json.dumps(result.manifest["counts"], indent=2))
     elif not quiet:
         click.echo(repr(result))
+        for old, new in result.manifest["renamed_headers"].items():
+            click.echo(f"  renamed header {old!r} -> {new}")
         click.echo(f"  wrote {outdir}/ (lists/, requests/, rejects.csv, manifest.json)")
 
 
@@ -352,6 +411,43 @@ def inspect_command(inputs: tuple[Path, ...], as_json: bool, debug: bool, **opti
     )
 
 
+@main.command("check-template", context_settings={"default_map": {"channel": "sms"}})
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@read_options
+@template_options
+@click.option(
+    "--samples",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="Rendered messages to show (phone-like values masked).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+def check_template_command(
+    inputs: tuple[Path, ...], samples: int, as_json: bool, debug: bool, **options: Any
+) -> None:
+    """Check a template alone, or against the headers and rows of INPUT..., writing nothing.
+
+    Reports the variables, the headers they match, rows that would be rejected by reason,
+    and for SMS the encodings, segments per message and a few rendered samples. Numbers,
+    duplicates and DND are not checked here: 'prepare' does that. The channel defaults to sms.
+    """
+    if options["template"] is None and options["template_file"] is None:
+        raise click.UsageError("give --template TEXT or --template-file PATH")
+    try:
+        config = PipelineConfig.from_options(**options)
+        report = template_report(config, list(inputs) or None, samples=samples)
+    except Exception as exc:  # every failure becomes a clear exit: see _fail
+        _fail(exc, debug)
+        return
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(str(report))
+
+
 @main.command("init")
 @click.argument("path", type=click.Path(path_type=Path), default="listprep.toml")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -384,6 +480,11 @@ purpose = "promotional"          # promotional | service | transactional (skips 
 
 # template_file = "sample_data/voice_template.txt"
 # max_segments = 2               # SMS: reject rows whose message needs more segments
+# dlt_template = "Dear {#var#}, ..."  # SMS: the DLT-registered text the template must match
+# defaults = ["first_name=Customer"]  # sent (and written) where @@first_name is empty
+# rename_headers = true          # "Due Date" -> due_date, so it can be an @@variable
+# rules = "rules.toml"           # per-variable type/min/max/regex/allowed, checked by pandera
+# require_gsm = true             # SMS: reject rows whose message would be UCS-2
 
 # campaign_config = "campaign.toml"  # caller_id, url, retries, schedule, throttle, callbacks
 # retries = 2

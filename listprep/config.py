@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from listprep.campaign import CampaignConfig, campaign_config, read_campaign_file
 from listprep.errors import ConfigError
 from listprep.limits import LIMITS, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
+from listprep.rules import ColumnRule, load_rules
 
 VARIABLE_RE = re.compile(r"@@([A-Za-z0-9_]+)")
 """A template variable: ``@@`` then the longest run of ASCII letters, digits and underscores."""
@@ -59,6 +60,8 @@ class ReadConfig:
     """Text encoding of CSV files; ``None`` detects it (BOM, UTF-8, else Windows-1252)."""
     delimiter: str | None = None
     """Field delimiter; ``None`` sniffs it from the header among ``, ; tab |``."""
+    sheet: str | int | None = None
+    """Worksheet of Excel inputs, by name or 0-based index; ``None`` takes the first."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,15 +84,37 @@ class ScrubConfig:
     region: str = "IN"
 
 
+#: India's DLT: each substituted value should be under 30 characters (Exotel [A]; [B] says no
+#: fixed limit). Read as "at most 30"; ``max_variable_length`` overrides it.
+DLT_VARIABLE_MAX_CHARS = 30
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TemplateConfig:
     text: str | None = None
     channel: Channel = Channel.VOICE
     max_segments: int | None = None
+    dlt_template: str | None = None
+    """The DLT-registered text (``{#var#}`` for variables) the template must match exactly."""
+    max_variable_length: int | None = None
+    """Longest value in characters; ``None`` is 30 with a DLT template, else no limit."""
+    defaults: tuple[tuple[str, str], ...] = ()
+    """``(variable, value)``: fills empty cells (and the list file) instead of rejecting."""
+    rename_headers: bool = False
+    """Rename headers Exotel cannot use as variables (``Due Date`` -> ``due_date``)."""
+    column_rules: tuple[ColumnRule, ...] = ()
+    require_gsm: bool = False
+    """Reject SMS rows whose message would be UCS-2 (70 characters per SMS instead of 160)."""
 
     @property
     def variables(self) -> tuple[str, ...]:
         return template_variables(self.text) if self.text else ()
+
+    @property
+    def variable_limit(self) -> int | None:
+        if self.max_variable_length is not None:
+            return self.max_variable_length
+        return DLT_VARIABLE_MAX_CHARS if self.dlt_template is not None else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,7 +208,10 @@ class PipelineConfig:
             channel=channel,
             method=method,
             read=ReadConfig(
-                phone_column=o["phone_column"], encoding=o["encoding"], delimiter=o["delimiter"]
+                phone_column=o["phone_column"],
+                encoding=o["encoding"],
+                delimiter=o["delimiter"],
+                sheet=o["sheet"],
             ),
             normalise=NormaliseConfig(region=region, channel=channel),
             scrub=ScrubConfig(
@@ -193,7 +221,7 @@ class PipelineConfig:
                 category=o["category"],
                 region=region,
             ),
-            template=TemplateConfig(text=text, channel=channel, max_segments=o["max_segments"]),
+            template=_template(o, channel, text),
             split=SplitConfig(
                 channel=channel,
                 method=method,
@@ -217,6 +245,7 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "phone_column": None,
     "encoding": None,
     "delimiter": None,
+    "sheet": None,
     "region": "IN",
     "channel": Channel.VOICE,
     "method": None,
@@ -227,6 +256,12 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "template": None,
     "template_file": None,
     "max_segments": None,
+    "dlt_template": None,
+    "max_variable_length": None,
+    "defaults": (),
+    "rename_headers": False,
+    "rules": None,
+    "require_gsm": False,
     "list_rows": None,
     "lists_per_campaign": None,
     "max_list_bytes": None,
@@ -303,6 +338,56 @@ def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> N
             )
     if text is not None and not text.strip():
         raise ConfigError("the template is empty")
+
+
+def _template(o: Mapping[str, Any], channel: Channel, text: str | None) -> TemplateConfig:
+    """Template options parsed; checks against the text itself come in the template stage."""
+    if channel is not Channel.SMS:
+        for name in ("dlt_template", "require_gsm"):
+            if o[name]:
+                raise ConfigError(f"{name} applies to SMS campaigns", hint="use --channel sms")
+    if o["max_variable_length"] is not None and int(o["max_variable_length"]) < 1:
+        raise ConfigError("max_variable_length must be at least 1")
+    return TemplateConfig(
+        text=text,
+        channel=channel,
+        max_segments=o["max_segments"],
+        dlt_template=o["dlt_template"],
+        max_variable_length=o["max_variable_length"],
+        defaults=_defaults(o["defaults"]),
+        rename_headers=bool(o["rename_headers"]),
+        column_rules=load_rules(o["rules"]) if o["rules"] is not None else (),
+        require_gsm=bool(o["require_gsm"]),
+    )
+
+
+def _defaults(
+    value: Mapping[str, str] | Iterable[str | tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    """``{"name": "value"}``, ``["name=value"]`` (the CLI's) or ``(name, value)`` pairs."""
+    items = value.items() if isinstance(value, Mapping) else map(_default_pair, value)
+    pairs: dict[str, str] = {}
+    for name, text in items:
+        if not VARIABLE_RE.fullmatch("@@" + name):
+            raise ConfigError(
+                f"a default must be NAME=VALUE with NAME a variable name, not {name!r}",
+                hint="e.g. --default first_name=Customer",
+            )
+        if not str(text).strip():
+            raise ConfigError(f"the default for {name!r} is empty", hint="give a value to send")
+        if name in pairs:
+            raise ConfigError(f"two defaults for {name!r}")
+        pairs[name] = str(text)
+    return tuple(pairs.items())
+
+
+def _default_pair(item: str | tuple[str, str]) -> tuple[str, str]:
+    if not isinstance(item, str):
+        return item
+    name, sep, text = item.partition("=")
+    if not sep:
+        raise ConfigError(f"a default must be NAME=VALUE, not {item!r}")
+    return name.strip(), text
 
 
 def _campaign(o: Mapping[str, Any]) -> CampaignConfig:

@@ -291,6 +291,7 @@ def _manifest(
                 "encoding": i.encoding,
                 "delimiter": i.delimiter,
                 "blank_lines": i.blank_lines,
+                "sheet": i.sheet,
             }
             for i in inputs
         ],

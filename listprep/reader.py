@@ -55,7 +55,7 @@ PHONE_HEADERS = (
 PHONE_WORDS = ("phone", "mobile", "msisdn", "cell", "whatsapp")
 
 _MAGIC = {
-    b"PK\x03\x04": "an XLSX workbook or ZIP archive",
+    b"PK\x03\x04": "an XLSX workbook or ZIP archive (an .xlsx name is read as a workbook)",
     b"\xd0\xcf\x11\xe0": "a legacy Excel (.xls) workbook",
     b"%PDF": "a PDF document",
 }
@@ -73,6 +73,7 @@ class InputInfo:
     encoding: str | None = None
     delimiter: str | None = None
     blank_lines: int = 0
+    sheet: str | None = None
 
 
 def header_key(name: str) -> str:
@@ -176,6 +177,7 @@ def read_sources(
                 encoding=loaded.encoding,
                 delimiter=loaded.delimiter,
                 blank_lines=loaded.blank_lines,
+                sheet=loaded.sheet,
             )
         )
     stacked = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
@@ -205,6 +207,7 @@ class _Loaded(NamedTuple):
     encoding: str | None
     delimiter: str | None
     blank_lines: int
+    sheet: str | None = None
 
 
 def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded:
@@ -223,6 +226,8 @@ def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         path = Path(name)
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            return _load_excel(path, name, config.sheet)
         digest, data = _read_bytes(path, name)
         parsed = parse(data, name, encoding=config.encoding, delimiter=config.delimiter)
         if parsed.frame.height + parsed.malformed.height == 0:
@@ -243,6 +248,45 @@ def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded
     raise InputError(
         f"cannot read a {type(source).__name__}",
         hint="give a CSV path, a polars DataFrame/LazyFrame or a pandas DataFrame",
+    )
+
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+
+
+def _load_excel(path: Path, name: str, sheet: str | int | None) -> _Loaded:
+    """One worksheet, every cell as text (fastexcel): a phone column never goes through floats
+    as far as the workbook allows (a number cell holds at most 15 significant digits)."""
+    if not path.is_file():
+        raise InputError("no such file", file=name, hint="check the path")
+    try:
+        import fastexcel
+    except ImportError:
+        raise InputError(
+            "reading Excel workbooks needs the fastexcel package",
+            file=name,
+            hint="pip install 'listprep[xlsx]', or export the sheet as CSV UTF-8",
+        ) from None
+    try:
+        workbook = fastexcel.read_excel(str(path))
+        names = workbook.sheet_names
+        chosen = names[0] if sheet is None else sheet
+        if isinstance(chosen, str) and chosen.isdecimal() and chosen not in names:
+            chosen = int(chosen)
+        if isinstance(chosen, int) and not 0 <= chosen < len(names):
+            raise InputError(f"no sheet number {chosen}; sheets: {', '.join(names)}", file=name)
+        if isinstance(chosen, str) and chosen not in names:
+            raise InputError(f"no sheet {chosen!r}; sheets: {', '.join(names)}", file=name)
+        frame = workbook.load_sheet(chosen, dtypes="string").to_polars()
+    except fastexcel.FastExcelError as exc:
+        raise InputError(f"cannot read the workbook: {exc}", file=name) from None
+    sheet_name = names[chosen] if isinstance(chosen, int) else chosen
+    text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)
+    if text.height == 0:
+        raise InputError(f"sheet {sheet_name!r} has a header but no data rows", file=name)
+    rows = pl.int_range(2, text.height + 2, dtype=pl.Int64, eager=True).alias(SOURCE_ROW)
+    return _Loaded(
+        name, text.with_columns(rows), _NO_MALFORMED, sha256_file(path), None, None, 0, sheet_name
     )
 
 

@@ -1,0 +1,67 @@
+"""Excel input: first sheet by default, --sheet by name or index, every cell as text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import listprep
+from listprep.cli import main
+
+pytest.importorskip("fastexcel", reason="Excel input needs the xlsx extra (fastexcel)")
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "leads.xlsx"
+    first = pl.DataFrame({"Name": ["Asha", "Ravi"], "Mobile": [9876543210, 919876543211]})
+    second = pl.DataFrame({"phone": ["09876543212"], "Name": ["Meera"]})
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path) as book:
+        first.write_excel(book, worksheet="Leads")
+        second.write_excel(book, worksheet="Walk-ins")
+    return path
+
+
+def test_first_sheet_numbers_stored_as_numbers_are_read_exactly(workbook: Path) -> None:
+    result = listprep.prepare(workbook)
+    assert result.lists["_e164"].to_list() == ["+919876543210", "+919876543211"]
+    assert result.lists["_source_row"].to_list() == [2, 3]  # header is row 1, as Excel shows
+    assert result.manifest["inputs"][0]["sheet"] == "Leads"
+
+
+@pytest.mark.parametrize("sheet", ["Walk-ins", "1"])
+def test_sheet_by_name_or_index(
+    workbook: Path, sheet: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["prepare", str(workbook), "--sheet", sheet, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"][0]["sheet"] == "Walk-ins"
+    assert (
+        (out / "lists/campaign-01/list-01.csv")
+        .read_text()
+        .splitlines()[1]
+        .startswith("+919876543212,")
+    )
+
+
+def test_unknown_sheet_lists_the_sheets(workbook: Path, runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        main, ["prepare", str(workbook), "--sheet", "Nope", "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "Leads, Walk-ins" in result.output and "Traceback" not in result.output
+
+
+def test_a_workbook_named_csv_is_refused_with_advice(workbook: Path, tmp_path: Path) -> None:
+    disguised = tmp_path / "leads.csv"
+    disguised.write_bytes(workbook.read_bytes())
+    with pytest.raises(listprep.InputError, match="XLSX"):
+        listprep.prepare(disguised)
