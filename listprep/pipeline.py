@@ -56,8 +56,25 @@ class Result:
         """Write lists, requests, rejects and manifest into ``outdir``, atomically."""
         return write_outputs(outdir, self.files, force=force)
 
-    def __repr__(self) -> str:
+    @property
+    def report(self) -> str:
+        """The summary the CLI prints: funnel, rejects by reason, lists, campaigns, estimates."""
         return summary_text(self.manifest)
+
+    def to_pandas(self, frame: str = "lists") -> Any:
+        """``lists`` or ``rejects`` as a pandas DataFrame (needs pandas and pyarrow)."""
+        if frame not in ("lists", "rejects"):
+            raise ConfigError(f"to_pandas takes 'lists' or 'rejects', not {frame!r}")
+        chosen: pl.DataFrame = getattr(self, frame)
+        try:
+            return chosen.to_pandas()
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"to_pandas needs {exc.name}", hint="pip install pandas pyarrow"
+            ) from None
+
+    def __repr__(self) -> str:
+        return self.report
 
     def _repr_html_(self) -> str:
         return summary_html(self.manifest)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeGuard, cast
 
 import polars as pl
 
@@ -194,7 +194,7 @@ def _is_single(sources: object) -> bool:
     )
 
 
-def _is_pandas(obj: object) -> bool:
+def _is_pandas(obj: object) -> TypeGuard[Any]:
     return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
 
 
@@ -214,8 +214,8 @@ def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded
     """One source as an all-text frame with its row numbers and what the manifest says of it."""
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
-    if _is_pandas(source):
-        source = pl.from_pandas(source)
+    if _is_pandas(source):  # as text in pandas first: object columns mix ints and strings
+        source = pl.from_pandas(source.astype("string"))
     if isinstance(source, pl.DataFrame):
         name = "<frame>" if count == 1 else f"<frame {index}>"
         text = source.rename({c: str(c) for c in source.columns}).select(pl.all().cast(pl.String))

@@ -51,21 +51,17 @@ def summary_text(manifest: dict[str, Any]) -> str:
 
 
 def summary_html(manifest: dict[str, Any]) -> str:
-    """A compact table for notebooks: the funnel and rejects by reason."""
-    rows = "".join(
-        f"<tr><td>{html.escape(label)}</td><td style='text-align:right'>{n:,}</td></tr>"
-        for label, n in funnel(manifest)
-    )
-    reasons = "".join(
-        f"<tr><td>{html.escape(reason)}</td><td style='text-align:right'>{n:,}</td></tr>"
-        for reason, n in manifest["counts"]["rejected_by_reason"].items()
-    )
+    """The notebook view of a run: the funnel and rejects as charts, and the counts."""
+    reasons = sorted(manifest["counts"]["rejected_by_reason"].items(), key=lambda kv: -kv[1])
     title = html.escape(f"listprep: {manifest['channel']} {manifest['method']}")
     return (
         f"<div><strong>{title}</strong>"
-        f"<table><tr><th>funnel</th><th></th></tr>{rows}"
-        f"<tr><th>rejected by reason</th><th></th></tr>{reasons}</table>"
-        f"<p>{len(manifest['lists'])} list(s), {len(manifest['campaigns'])} campaign(s)</p></div>"
+        f"<p>{len(manifest['lists'])} list(s), {len(manifest['campaigns'])} campaign(s), "
+        f"{manifest['counts']['output_rows']:,} contacts out of "
+        f"{manifest['counts']['input_rows']:,} rows</p>"
+        f"<div>{bar_chart(funnel(manifest), '#2680c2', width=640)}</div>"
+        f"<p><em>rejected, by reason</em></p>"
+        f"<div>{bar_chart(reasons, '#d64545', width=640)}</div></div>"
     )
 
 
