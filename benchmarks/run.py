@@ -1,0 +1,157 @@
+"""End-to-end benchmark: listprep against the naive script and the I/O floor, side by side.
+
+    python benchmarks/run.py --rows 1000000 --runs 3
+
+Each job runs in a fresh Python process (so its peak RSS is its own) on the same two input
+files: a deterministic messy corpus split in halves, so duplicates cross files. Printed:
+median seconds of ``--runs`` runs, rows/s, peak RSS, the ratio to the I/O floor and how
+many times faster listprep is than the naive script. The machine is shared and noisy:
+compare ratios measured in the same run, never absolute seconds across runs.
+
+Jobs:
+  floor     polars reads both files as text and writes them back: what any tool pays
+  naive     pandas read_csv, .apply(phonenumbers parse/validate/format), drop_duplicates,
+            to_csv — what people write without listprep, doing far less
+  listprep  prepare() end to end (normalise, dedupe, DND scrub, template check, split,
+            write), with a DND register of --dnd-entries numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import polars as pl
+from corpus import DATA_DIR, write_corpus
+
+JOBS: dict[str, str] = {
+    "floor": """
+        import polars as pl
+        for i, path in enumerate(INPUTS):
+            pl.read_csv(path, infer_schema=False).write_csv(f"{OUT}/floor-{i}.csv")
+    """,
+    "naive": """
+        import pandas as pd, phonenumbers
+        def e164(raw):
+            try:
+                number = phonenumbers.parse(raw, "IN")
+            except phonenumbers.NumberParseException:
+                return None
+            if not phonenumbers.is_valid_number(number):
+                return None
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        frame = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in INPUTS])
+        frame["number"] = frame["phone"].apply(e164)
+        frame = frame.dropna(subset=["number"]).drop_duplicates(subset=["number"])
+        frame.to_csv(f"{OUT}/naive.csv", index=False)
+    """,
+    "listprep": """
+        import listprep
+        result = listprep.prepare(
+            INPUTS, channel="sms", dnd=[DND], category=1,
+            template="Dear @@first_name, Rs @@due_amount is due on @@due_date. -ACME",
+        )
+        result.write(f"{OUT}/listprep", force=True)
+    """,
+}
+
+TIMED = """
+import json, resource, sys, time
+INPUTS, OUT, DND = {inputs!r}, {out!r}, {dnd!r}
+start = time.perf_counter()
+{body}
+seconds = time.perf_counter() - start
+print(json.dumps({{"seconds": seconds,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def split_corpus(rows: int) -> list[Path]:
+    """The corpus as two files (halves), written once and cached."""
+    corpus = write_corpus(DATA_DIR, rows)
+    halves = [DATA_DIR / f"{corpus.stem}-part{i}.csv" for i in (1, 2)]
+    if not all(p.exists() for p in halves):
+        frame = pl.read_csv(corpus, infer_schema=False)
+        middle = frame.height // 2
+        frame.head(middle).write_csv(halves[0])
+        frame.slice(middle).write_csv(halves[1])
+    return halves
+
+
+def dnd_register(entries: int, inputs: list[Path]) -> Path:
+    """A register: random mobiles plus a tenth of the corpus' own numbers, with preferences."""
+    path = DATA_DIR / f"dnd_{entries}.csv"
+    if path.exists():
+        return path
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    numbers = rng.integers(6_000_000_000, 9_999_999_999, entries, dtype=np.int64)
+    prefs = rng.choice(np.array(["0", "1,3", "2;5", "1", "4,6,8"]), entries)
+    frame = pl.DataFrame({"number": numbers.astype(str), "preferences": prefs})
+    own = pl.read_csv(inputs[0], infer_schema=False).select(pl.col("phone").alias("number"))
+    own = own.sample(fraction=0.1, seed=3).with_columns(pl.lit("0").alias("preferences"))
+    pl.concat([frame, own.drop_nulls()]).write_csv(path)
+    return path
+
+
+def run_job(name: str, inputs: list[Path], out: Path, dnd: Path) -> dict[str, float]:
+    code = TIMED.format(
+        inputs=[str(p) for p in inputs],
+        out=str(out),
+        dnd=str(dnd),
+        body=textwrap.dedent(JOBS[name]),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="listprep vs the naive script vs the I/O floor")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--dnd-entries", type=int, default=1_000_000)
+    parser.add_argument("--jobs", default="floor,naive,listprep")
+    parser.add_argument("--naive-runs", type=int, default=None, help="fewer runs for the slow one")
+    args = parser.parse_args()
+    inputs = split_corpus(args.rows)
+    dnd = dnd_register(args.dnd_entries, inputs)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.jobs.split(","):
+            runs = args.naive_runs if name == "naive" and args.naive_runs else args.runs
+            samples = [run_job(name, inputs, Path(tmp), dnd) for _ in range(runs)]
+            results[name] = {
+                "seconds": statistics.median(s["seconds"] for s in samples),
+                "peak_mb": max(s["peak_mb"] for s in samples),
+                "runs": runs,
+            }
+            print(f"  {name}: {[round(s['seconds'], 2) for s in samples]} s", file=sys.stderr)
+    floor = results.get("floor", {}).get("seconds")
+    ours = results.get("listprep", {}).get("seconds")
+    print(f"{args.rows:,} rows in 2 files, DND register of {args.dnd_entries:,} entries")
+    print("| job | runs | median s | rows/s | peak RSS MB | × floor | naive ÷ job |")
+    print("|---|---|---|---|---|---|---|")
+    naive = results.get("naive", {}).get("seconds")
+    for name, r in results.items():
+        ratio = f"{r['seconds'] / floor:.1f}" if floor else "—"
+        speedup = f"{naive / r['seconds']:.1f}" if naive else "—"
+        print(
+            f"| {name} | {int(r['runs'])} | {r['seconds']:.2f} | {args.rows / r['seconds']:,.0f} "
+            f"| {r['peak_mb']:,.0f} | {ratio} | {speedup} |"
+        )
+    if ours and floor:
+        print(f"listprep end to end: {ours / floor:.1f}× the I/O floor")
+
+
+if __name__ == "__main__":
+    main()
