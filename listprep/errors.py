@@ -87,4 +87,7 @@ class RejectReason(StrEnum):
     DND_FULL = "dnd-full"
     DND_CATEGORY = "dnd-category"
     EMPTY_VARIABLE = "empty-variable"
+    VARIABLE_TOO_LONG = "variable-too-long"
+    COLUMN_CHECK = "column-check"
+    UNICODE_MESSAGE = "unicode-message"
     TOO_MANY_SEGMENTS = "too-many-segments"
