@@ -34,7 +34,8 @@ def list_columns(
     """Output column -> the input columns that fill it (coalesced, first non-empty wins)."""
     user = [c for c in columns if not c.startswith("_")]
     if method is Method.DYNAMIC:
-        return {NUMBER: [E164], **{v: [v] for v in variables}}
+        # @@number is Exotel's own number column (the phone number), never an input column
+        return {NUMBER: [E164], **{v: [v] for v in variables if v != NUMBER}}
     layout: dict[str, list[str]] = {NUMBER: [E164]}
     for standard in STATIC_COLUMNS:
         aliases = STATIC_ALIASES[standard]
@@ -74,7 +75,9 @@ def _blank_to_null(col: pl.Expr) -> pl.Expr:
 def _field_bytes(col: pl.Expr) -> pl.Expr:
     """Bytes polars writes for one field: quoted (and quotes doubled) when it must be."""
     text = col.fill_null("")
-    needs_quotes = text.str.contains(r'[,"\r\n]')
+    # polars quotes a field holding a delimiter, quote or line end, and writes "" for an empty
+    # string (null is written bare)
+    needs_quotes = text.str.contains(r'[,"\r\n]') | (col.is_not_null() & (text == ""))
     return text.str.len_bytes().cast(pl.Int64) + pl.when(needs_quotes).then(
         2 + text.str.count_matches('"').cast(pl.Int64)
     ).otherwise(0)

@@ -18,7 +18,7 @@ from listprep.errors import ConfigError
 from listprep.limits import Channel, Method
 from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
 from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
-from listprep.privacy import mask_expr
+from listprep.privacy import mask_digit_runs, mask_expr
 from listprep.reader import ROW_ID, InputInfo, Source, read_sources
 from listprep.registers import Register, load_register
 from listprep.rejects import REJECT_COLUMNS, rejects_csv
@@ -254,13 +254,17 @@ def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
 
 
 def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int = 3) -> list[str]:
-    """A few rendered messages for the report, each led by its masked number."""
+    """A few rendered messages for the report, each led by its masked number.
+
+    A template may quote a phone column, so any run of 7 or more digits in the text is
+    masked too.
+    """
     if not cfg.template.text or lists.height == 0:
         return []
     head = lists.head(count).select(
         mask_expr(pl.col(E164)).alias("to"), render_expr(cfg.template.text).alias("text")
     )
-    return [f"to {to}: {text}" for to, text in head.iter_rows()]
+    return [f"to {to}: {mask_digit_runs(text)}" for to, text in head.iter_rows()]
 
 
 def _where(row: dict[str, Any]) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
+
+from listprep.phone import mask
 
 
 def escape_formula(value: pl.Expr) -> pl.Expr:
@@ -20,3 +24,12 @@ def mask_expr(raw: pl.Expr) -> pl.Expr:
         .then(digits.str.replace_all(r"\d", "X"))
         .otherwise(pl.concat_str([digits.str.slice(0, 2), middle, digits.str.slice(-2)]))
     )
+
+
+#: A phone-number-like run: 7 or more digits, possibly split by spaces, dots or dashes.
+_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-]?\d){6,}")
+
+
+def mask_digit_runs(text: str) -> str:
+    """Mask every phone-number-like run of digits in free text (samples, messages)."""
+    return _DIGIT_RUN.sub(lambda m: mask(m.group()), text)

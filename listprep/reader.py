@@ -135,6 +135,14 @@ def read_sources(
     items: list[Source] = [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
     if not items:
         raise InputError("no inputs given", hint="pass at least one CSV file or frame")
+    paths = [os.path.realpath(s) for s in items if isinstance(s, str | os.PathLike)]
+    twice = sorted({p for p in paths if paths.count(p) > 1})
+    if twice:
+        raise InputError(
+            "the same file is given twice: its rows would be counted twice",
+            file=twice[0],
+            hint="give each input once",
+        )
     frames: list[pl.DataFrame] = []
     malformed: list[pl.DataFrame] = []
     infos: list[InputInfo] = []
@@ -332,15 +340,27 @@ def _read_bytes(path: Path, name: str) -> tuple[str, bytes]:
 
 
 def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Trim spaces around headers; refuse names listprep reserves for itself."""
-    renamed = {c: c.strip() for c in frame.columns if c != c.strip()}
-    frame = frame.rename(renamed) if renamed else frame
-    reserved = [c for c in frame.columns if c in _RESERVED]
+    """Trim spaces around headers; refuse names listprep keeps for its own columns.
+
+    Every name starting with ``_`` is listprep's (``_e164``, ``_source_row`` and the stages'
+    working columns), so an input column of that shape could silently change the outcome.
+    """
+    stripped = [c.strip() for c in frame.columns]
+    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
+    if repeated:
+        raise InputError(
+            f"the header has {repeated[0]!r} more than once (after trimming spaces)",
+            file=name,
+            column=repeated[0],
+            hint="rename one of them, or name the phone column with --phone-column",
+        )
+    frame = frame.rename(dict(zip(frame.columns, stripped, strict=True)))
+    reserved = [c for c in frame.columns if c.startswith("_")]
     if reserved:
         raise InputError(
-            f"the column name {reserved[0]!r} is reserved by listprep", file=name, hint="rename it"
+            f"column names starting with '_' are listprep's own; {reserved[0]!r} is one",
+            file=name,
+            column=reserved[0],
+            hint="rename the column (e.g. without the leading underscore)",
         )
     return frame
-
-
-_RESERVED = {SOURCE_FILE, SOURCE_ROW, ROW_ID, PHONE_RAW, "_e164", "_number_type"}

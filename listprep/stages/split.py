@@ -42,6 +42,8 @@ def plan_sizes(
         return balanced_sizes(rows, parts)
     cumulative = row_bytes.cast(pl.Int64).cum_sum().to_list()
     room = max_bytes - header_bytes
+    if room < 1:
+        raise ConfigError(f"the {max_bytes:,}-byte list limit leaves no room after the header")
     parts = max(parts, math.ceil(cumulative[-1] / room))
     while parts <= rows:
         sizes = balanced_sizes(rows, parts)
