@@ -28,12 +28,14 @@ from listprep.stages.normalise import E164
 from listprep.stages.scrub import combine_registers, combine_suppressions
 from listprep.stages.split import CAMPAIGN, CHUNK, DAY
 from listprep.stages.template import (
+    NUMBER_VARIABLE,
     check_variable_count,
     column_check_failures,
     rename_headers,
     render_expr,
     sms_summary,
     validate_template,
+    with_number_variable,
 )
 from listprep.writer import write_outputs
 
@@ -121,7 +123,9 @@ def prepare(
         suppress=combine_suppressions(suppress),
     )
     rendered = check_template(
-        allowed.kept, cfg.template, rule_failures=column_check_failures(frame, cfg.template)
+        with_number_variable(allowed.kept, cfg.template),
+        cfg.template,
+        rule_failures=column_check_failures(frame, cfg.template),
     )
     say("deduplicating, scrubbing and checking the template")
     kept, *stage_rejects = pl.collect_all(
@@ -187,7 +191,7 @@ def prepare(
 
 
 def _check_template_fits(cfg: PipelineConfig, columns: list[str], renamed: dict[str, str]) -> None:
-    validate_template(cfg.template, columns, renamed)
+    validate_template(cfg.template, [*columns, NUMBER_VARIABLE], renamed)
     check_variable_count(cfg)
 
 

@@ -143,9 +143,12 @@ def validate_text(config: TemplateConfig) -> None:
 
 
 def check_variable_count(cfg: PipelineConfig) -> None:
-    """A dynamic list carries at most Exotel's number of variable columns (5)."""
+    """A dynamic list carries at most Exotel's number of variable columns (5).
+
+    ``@@number`` is the list's own number column, so it does not count.
+    """
     limit = cfg.split.limit
-    variables = cfg.template.variables
+    variables = [v for v in cfg.template.variables if v != NUMBER_VARIABLE]
     if cfg.method is Method.DYNAMIC and len(variables) > limit.max_variables:
         raise TemplateError(
             f"the template uses {len(variables)} variables; a dynamic list may carry at most "
@@ -256,6 +259,17 @@ def _check_gsm(text: str, what: str) -> None:
 
 
 # --- rows -----------------------------------------------------------------------------------------
+
+
+#: Exotel fills ``@@number`` from the list's ``number`` column: the contact's own E.164 number.
+NUMBER_VARIABLE = "number"
+
+
+def with_number_variable(frame: pl.LazyFrame, config: TemplateConfig) -> pl.LazyFrame:
+    """Make ``@@number`` render what Exotel will send: the E.164 number, not an input column."""
+    if NUMBER_VARIABLE not in config.variables:
+        return frame
+    return frame.with_columns(pl.col("_e164").alias(NUMBER_VARIABLE))
 
 
 def render_expr(text: str) -> pl.Expr:
