@@ -7,7 +7,6 @@ campaign's worst-case duration is estimated against its window before anything i
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import tomllib
@@ -17,7 +16,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from listprep.errors import ConfigError
+from listprep.errors import ConfigError, refuse_unknown
 from listprep.limits import MAX_RETRIES, Channel
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -236,14 +235,7 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
 
 
 def _refuse_unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in known:
-            near = difflib.get_close_matches(key, known, n=1)
-            raise ConfigError(
-                f"unknown campaign setting {key!r}",
-                file=where,
-                hint=f"did you mean {near[0]!r}?" if near else f"known: {', '.join(known)}",
-            )
+    refuse_unknown(data, known, what="campaign setting", file=where)
 
 
 def _moment(value: object, what: str) -> datetime | None:

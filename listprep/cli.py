@@ -6,7 +6,6 @@ Exit codes: 0 success (rejected rows are not failures), 1 a :class:`ListprepErro
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 import time
@@ -19,7 +18,7 @@ import click
 
 from listprep import __version__
 from listprep.config import PipelineConfig, Purpose
-from listprep.errors import ListprepError
+from listprep.errors import ListprepError, did_you_mean
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare
@@ -163,12 +162,8 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
     for key, setting in data.items():
         name = known.get(key.replace("-", "_"))
         if name is None:
-            near = difflib.get_close_matches(key.replace("-", "_"), sorted(known), n=1)
-            raise click.BadParameter(
-                f"unknown key {key!r} in {value}"
-                + (f"; did you mean {near[0]!r}?" if near else ""),
-                ctx=ctx,
-            )
+            hint = did_you_mean(key.replace("-", "_"), known)
+            raise click.BadParameter(f"unknown key {key!r} in {value}; {hint}", ctx=ctx)
         defaults[name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
 

@@ -6,7 +6,6 @@ its config, and the manifest can record exactly what was asked.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from listprep.campaign import CampaignConfig, campaign_config, read_campaign_file
-from listprep.errors import ConfigError
+from listprep.errors import ConfigError, refuse_unknown
 from listprep.limits import LIMITS, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
 from listprep.rules import ColumnRule, load_rules
 
@@ -186,16 +185,7 @@ class PipelineConfig:
 
         Unknown names are an error that suggests the near miss.
         """
-        unknown = set(options) - set(OPTION_DEFAULTS)
-        if unknown:
-            name = sorted(unknown)[0]
-            near = difflib.get_close_matches(name, OPTION_DEFAULTS, n=1)
-            raise ConfigError(
-                f"unknown option {name!r}",
-                hint=f"did you mean {near[0]!r}?"
-                if near
-                else f"known: {', '.join(OPTION_DEFAULTS)}",
-            )
+        refuse_unknown(sorted(options), OPTION_DEFAULTS, what="option")
         o = {**OPTION_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
         channel = _enum(Channel, o["channel"], "channel")
         purpose = _enum(Purpose, o["purpose"], "purpose")

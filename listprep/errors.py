@@ -13,6 +13,8 @@ subclass of :class:`ListprepError`, so callers catch one type::
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -65,6 +67,23 @@ class TemplateError(ListprepError):
 
 class OutputError(ListprepError):
     """The output folder cannot be created or written."""
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """A hint for an unknown name: the near miss if there is one, else every known name."""
+    choices = sorted(known)
+    near = difflib.get_close_matches(name, choices, n=1)
+    return f"did you mean {near[0]!r}?" if near else f"known: {', '.join(choices)}"
+
+
+def refuse_unknown(
+    keys: Iterable[str], known: Iterable[str], *, what: str, file: str | None = None
+) -> None:
+    """Raise a :class:`ConfigError` for the first key not in ``known``, naming its near miss."""
+    allowed = set(known)
+    for key in keys:
+        if key not in allowed:
+            raise ConfigError(f"unknown {what} {key!r}", file=file, hint=did_you_mean(key, allowed))
 
 
 class RejectReason(StrEnum):

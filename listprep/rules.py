@@ -25,7 +25,6 @@ every failing cell with its row position, which becomes a ``column-check`` rejec
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import tomllib
 from collections.abc import Callable, Mapping
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from listprep.errors import ConfigError, TemplateError
+from listprep.errors import ConfigError, TemplateError, refuse_unknown
 
 if TYPE_CHECKING:
     import pandera.polars as pa
@@ -104,14 +103,7 @@ def parse_rules(data: Mapping[str, Any], where: str) -> tuple[ColumnRule, ...]:
 def _parse_rule(column: str, spec: Any, where: str) -> ColumnRule:
     if not isinstance(spec, Mapping):
         raise ConfigError(f"the rule for {column!r} must be a table of keys", file=where)
-    for key in spec:
-        if key not in RULE_KEYS:
-            near = difflib.get_close_matches(key, RULE_KEYS, n=1)
-            raise ConfigError(
-                f"unknown rule key {key!r} for {column!r}",
-                file=where,
-                hint=f"did you mean {near[0]!r}?" if near else f"known: {', '.join(RULE_KEYS)}",
-            )
+    refuse_unknown(spec, RULE_KEYS, what=f"rule key for {column!r}", file=where)
     try:
         kind = RuleType(spec.get("type", "string"))
     except ValueError:
