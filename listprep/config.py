@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -81,6 +81,11 @@ class ScrubConfig:
     category: int | None = None
     """The campaign's DND preference category (1–8); partial registrations must allow it."""
     region: str = "IN"
+    max_register_age: int = 7
+    """Days a DND register may be old before the run refuses it (TRAI's registers change daily)."""
+    allow_stale_register: bool = False
+    register_date: date | None = None
+    """The snapshot date of raw registers that carry none (an index's date is fixed at build)."""
 
 
 #: India's DLT: each substituted value should be under 30 characters (Exotel [A]; [B] says no
@@ -210,6 +215,9 @@ class PipelineConfig:
                 purpose=purpose,
                 category=o["category"],
                 region=region,
+                max_register_age=int(o["max_register_age"]),
+                allow_stale_register=bool(o["allow_stale_register"]),
+                register_date=_date(o["register_date"]),
             ),
             template=_template(o, channel, text),
             split=SplitConfig(
@@ -242,6 +250,9 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "dnd": (),
     "suppress": (),
     "purpose": Purpose.PROMOTIONAL,
+    "max_register_age": 7,
+    "allow_stale_register": False,
+    "register_date": None,
     "category": None,
     "template": None,
     "template_file": None,
@@ -380,6 +391,15 @@ def _default_pair(item: str | tuple[str, str]) -> tuple[str, str]:
     return name.strip(), text
 
 
+def _date(value: object) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"register_date {value!r} is not a date like 2026-11-30") from None
+
+
 def _campaign(o: Mapping[str, Any]) -> CampaignConfig:
     """Campaign settings: the ``campaign_config`` file first, explicit options over it."""
     path = o["campaign_config"]
@@ -417,7 +437,7 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
-    if isinstance(value, datetime | time):
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
 

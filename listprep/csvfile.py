@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,9 +44,9 @@ class ParsedCsv:
 def _decode(data: bytes, name: str, encoding: str) -> bytes:
     try:
         return data.decode(encoding).lstrip("\ufeff").encode()
-    except (LookupError, UnicodeDecodeError) as exc:
+    except (LookupError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(
-            f"cannot decode the file as {encoding}: {exc}",
+            f"cannot decode the file as {encoding!r}: {exc}",
             file=name,
             hint="give the file's real encoding with --encoding (utf-8, utf-16, cp1252, latin-1)",
         ) from None
@@ -86,6 +88,8 @@ def _split_lines(data: bytes, encoding: str) -> Lines | None:
             ).to_series()
     except pl.exceptions.ComputeError:
         return None
+    except pl.exceptions.NoDataError:  # nothing but a byte-order mark
+        lines = pl.Series("line", [], dtype=pl.String)
     return Lines(lines, data, encoding)
 
 
@@ -126,78 +130,150 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+#: More columns than any contact export has: a wrong delimiter or a damaged file.
+MAX_COLUMNS = 10_000
+
+
 def parse(
     data: bytes, name: str, *, encoding: str | None = None, delimiter: str | None = None
 ) -> ParsedCsv:
     """Parse a whole CSV file into text columns, setting ragged records aside."""
     lines, utf8, used = to_lines(data, name, encoding)
     if lines.str.contains("\x00", literal=True).any():
-        raise InputError("the file holds NUL characters: it is binary, not CSV", file=name)
-    sep = delimiter or sniff_delimiter(lines[0])
-    if len(sep) != 1:
-        raise InputError(f"the delimiter must be one character, not {sep!r}", file=name)
+        raise InputError(
+            "the file holds NUL characters: it is binary, not CSV",
+            file=name,
+            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
+        )
+    nonblank = (lines.str.strip_chars() != "").arg_true()
+    if nonblank.len() == 0:
+        raise InputError("the file has only blank lines", file=name, hint="export it again")
+    first = int(nonblank[0])
+    sep = delimiter or sniff_delimiter(lines[first])
+    if len(sep) != 1 or len(sep.encode()) != 1:
+        raise InputError(
+            f"the delimiter must be one single-byte character, not {sep!r}",
+            file=name,
+            hint="use ',', ';', '|' or tab, or leave --delimiter out to sniff it",
+        )
+    names = header_names(next(csv.reader([lines[first]], delimiter=sep)), name)
     if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
         return _parse_records(utf8.decode(), name, used, sep)
-    return _parse_lines(lines, utf8, name, used, sep)
+    parsed = _parse_lines(lines, utf8, first, names, used, sep)
+    return parsed or _parse_records(utf8.decode(), name, used, sep)
+
+
+def header_names(fields: list[str], name: str) -> list[str]:
+    """Column names from the header's fields: trimmed, empty ones named ``column_N``, repeated
+    ones numbered (``phone``, ``phone_2``) so that every column can be told apart."""
+    if len(fields) > MAX_COLUMNS:
+        raise InputError(
+            f"the header has {len(fields):,} columns (listprep reads at most {MAX_COLUMNS:,})",
+            file=name,
+            hint="check the delimiter (--delimiter) and that the file is a contact export",
+        )
+    seen: dict[str, int] = {}
+    names = []
+    for position, raw in enumerate(fields, start=1):
+        base = raw.strip() or f"column_{position}"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return names
 
 
 def _width(lines: pl.Series, sep: str) -> pl.Series:
-    """Fields per line: delimiters outside quoted sections, plus one."""
-    plain = lines.str.count_matches(sep, literal=True)
+    """Fields per line, counted as a CSV parser does; ``0`` for a line whose quoting is broken.
+
+    A quoted field starts right after a delimiter (or the line start) and must end right
+    before one (or the line end); anything else (``A, "x,y"``, ``"98765"43210``) is malformed.
+    """
+    plain = lines.str.count_matches(sep, literal=True).cast(pl.Int64)
     quoted = lines.str.contains('"', literal=True)
     if not quoted.any():
         return plain + 1
-    unquoted = lines.filter(quoted).str.replace_all(r'"[^"]*"', "")
-    return plain.scatter(quoted.arg_true(), unquoted.str.count_matches(sep, literal=True)) + 1
+    escaped = re.escape(sep)
+    marked = lines.filter(quoted).str.replace_all(f'(^|{escaped})"(?:[^"]|"")*"', "${1}\x01")
+    broken = marked.str.contains('"', literal=True) | marked.str.contains(f"\x01[^{escaped}]")
+    counted = pl.when(broken).then(-1).otherwise(marked.str.count_matches(sep, literal=True))
+    fixed = pl.select(counted.cast(pl.Int64)).to_series()
+    return plain.scatter(quoted.arg_true(), fixed) + 1
 
 
-def _parse_lines(lines: pl.Series, data: bytes, name: str, encoding: str, sep: str) -> ParsedCsv:
-    widths = _width(lines, sep)
-    expected = widths[0]
-    rows = pl.DataFrame({"raw": lines, "fields": widths}).with_row_index(ROW, offset=1)
-    body = rows.slice(1)
+def _parse_lines(
+    lines: pl.Series, data: bytes, first: int, names: list[str], encoding: str, sep: str
+) -> ParsedCsv | None:
+    """The fast path; ``None`` when polars refuses what the line check let through."""
+    rows = pl.DataFrame({"raw": lines, "fields": _width(lines, sep)}).with_row_index(ROW, offset=1)
+    body = rows.slice(first + 1)
     blank = body["raw"].str.strip_chars() == ""
-    good = ~blank & (body["fields"] == expected)
-    malformed = body.filter(~blank & ~good)
+    good = ~blank & (body["fields"] == len(names))
     kept = body.filter(good)
-    if kept.height < body.height:  # parse only the well-formed lines
-        data = pl.concat([lines.head(1), kept["raw"]]).str.join("\n").item().encode()
+    if first > 0 or kept.height < body.height:  # parse only the header and well-formed lines
+        data = pl.concat([lines.slice(first, 1), kept["raw"]]).str.join("\n").item().encode()
+    try:
+        frame = pl.read_csv(data, separator=sep, infer_schema=False, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != kept.height or frame.width != len(names):
+        return None
     return ParsedCsv(
-        frame=_read(data, name, sep),
+        frame=frame.rename(dict(zip(frame.columns, names, strict=True))),
         rows=kept[ROW].cast(pl.Int64),
-        malformed=_malformed(malformed),
+        malformed=_malformed(body.filter(~blank & ~good)),
         encoding=encoding,
         delimiter=sep,
-        blank_lines=int(blank.sum()),
+        blank_lines=int(blank.sum()) + first,
     )
 
 
 def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
-    """Slow path for quoted fields spanning lines: Python's csv module sees whole records."""
+    """The careful path (quoted fields spanning lines, or quoting polars refuses): Python's csv
+    module sees whole records; each malformed record keeps its raw text."""
+    physical = text.split("\n")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    columns: list[list[str]] = []
+    numbers: list[int] = []
+    bad: list[tuple[int, int, str]] = []
+    blank = 0
+    limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
+    number = 0
     try:
-        header = next(reader)
-        columns: list[list[str]] = [[] for _ in header]
-        numbers: list[int] = []
-        bad: list[tuple[int, int, str]] = []
-        blank = 0
-        for number, record in enumerate(reader, start=2):
+        while True:
+            start = reader.line_num
+            number += 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
             if not record or (len(record) == 1 and not record[0].strip()):
                 blank += 1
+            elif header is None:
+                header = record
+                columns = [[] for _ in record]
             elif len(record) != len(header):
-                bad.append((number, len(record), sep.join(record)))
+                raw = "\n".join(physical[start : reader.line_num]).rstrip("\r")
+                bad.append((number, len(record), raw))
             else:
                 numbers.append(number)
                 for column, value in zip(columns, record, strict=True):
                     column.append(value)
     except csv.Error as exc:
-        raise InputError(f"cannot parse the CSV: {exc}", file=name, row=reader.line_num) from None
-    names = _unique_names([h.strip() for h in header])
+        raise InputError(
+            f"cannot parse the CSV: {exc}",
+            file=name,
+            row=number,
+            hint="check the quoting of that row (an unclosed quote swallows the rest of the file)",
+        ) from None
+    finally:
+        csv.field_size_limit(limit)
+    if header is None:
+        raise InputError("the file has only blank lines", file=name, hint="export it again")
+    names = header_names(header, name)
     frame = pl.DataFrame(
         {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
-    ).with_columns(
-        pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep(),
-    )
+    ).with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
     malformed = pl.DataFrame(
         bad, schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String}, orient="row"
     )
@@ -205,27 +281,5 @@ def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
     return ParsedCsv(frame, rows, _malformed(malformed), encoding, sep, blank)
 
 
-def _read(data: bytes, name: str, sep: str) -> pl.DataFrame:
-    try:
-        return pl.read_csv(data, separator=sep, infer_schema=False, raise_if_empty=False)
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"cannot parse the CSV: {str(exc).splitlines()[0]}", file=name) from None
-
-
 def _malformed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col(ROW).cast(pl.Int64), pl.col("fields").cast(pl.UInt32), pl.col("raw"))
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    """Make duplicate or empty headers distinct the way polars does (``x_duplicated_0``)."""
-    seen: dict[str, int] = {}
-    out = []
-    for position, raw in enumerate(names):
-        name = raw or f"column_{position + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_duplicated_{seen[name] - 1}"
-        else:
-            seen[name] = 0
-        out.append(name)
-    return out

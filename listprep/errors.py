@@ -17,6 +17,8 @@ import difflib
 from collections.abc import Iterable
 from enum import StrEnum
 
+from listprep.privacy import mask_digit_runs
+
 
 class ListprepError(Exception):
     """Base of every error listprep raises on purpose.
@@ -49,8 +51,11 @@ class ListprepError(Exception):
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")
-        text = f"{', '.join(where)}: {self.message}" if where else self.message
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        # a message may quote a cell (a header that is really a contact, a polars parse error):
+        # phone-like digit runs are masked here, once, for every error listprep raises
+        message = mask_digit_runs(self.message)
+        text = f"{', '.join(where)}: {message}" if where else message
+        return f"{text}\n  hint: {mask_digit_runs(self.hint)}" if self.hint else text
 
 
 class InputError(ListprepError):

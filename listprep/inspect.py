@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from listprep.config import NormaliseConfig, ReadConfig
+from listprep.privacy import mask_digit_runs
 from listprep.reader import PHONE_RAW, SOURCE_FILE, Source, choose_phone_column, read_sources
 from listprep.stages.normalise import normalise
 
@@ -61,7 +62,7 @@ def inspect_sources(
                 "rows": info.rows,
                 "malformed_rows": info.rows - rows.height,
                 "blank_lines": info.blank_lines,
-                "headers": list(info.columns),
+                "headers": [mask_digit_runs(c) for c in info.columns],  # a headerless file
                 "phone_column": info.phone_column,
                 "phone_column_why": why,
                 "formats": dict(formats.iter_rows()),

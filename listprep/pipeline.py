@@ -12,8 +12,22 @@ from typing import Any
 
 import polars as pl
 
-from listprep.campaign import estimate, now_utc, plan_capacity, schedule_for, sms_schedule_warnings
+from listprep.campaign import (
+    IST,
+    estimate,
+    now_utc,
+    plan_capacity,
+    schedule_for,
+    sms_schedule_warnings,
+)
 from listprep.config import PipelineConfig, Purpose
+from listprep.dndindex import (
+    DndIndex,
+    RegisterReport,
+    check_register_age,
+    load_dnd,
+    report_register,
+)
 from listprep.errors import ConfigError
 from listprep.limits import Channel, Method
 from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
@@ -25,7 +39,7 @@ from listprep.rejects import REJECT_COLUMNS, rejects_csv
 from listprep.report import report_html, summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.normalise import E164
-from listprep.stages.scrub import combine_registers, combine_suppressions
+from listprep.stages.scrub import combine_suppressions
 from listprep.stages.split import CAMPAIGN, CHUNK, DAY
 from listprep.stages.template import (
     NUMBER_VARIABLE,
@@ -110,7 +124,7 @@ def prepare(
     columns = frame.collect_schema().names()
     _check_template_fits(cfg, columns, renamed)
     say(f"read {sum(i.rows for i in inputs):,} rows from {len(inputs)} input(s); loading registers")
-    dnd = [load_register(p, cfg.scrub.region) for p in cfg.scrub.dnd]
+    dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
 
     say("normalising phone numbers")
@@ -119,7 +133,7 @@ def prepare(
     allowed = scrub(
         unique.kept,
         cfg.scrub,
-        dnd=combine_registers(dnd),
+        dnd=dnd or None,
         suppress=combine_suppressions(suppress),
     )
     rendered = check_template(
@@ -155,7 +169,7 @@ def prepare(
     )
     rejects = pl.concat(stage_rejects).sort(ROW_ID)
     files, list_entries, campaigns = _render(cfg, lists, layout)
-    warnings = _schedule_warnings(cfg, created)
+    warnings = register_warnings + _schedule_warnings(cfg, created)
     figures, late = estimate(
         cfg.campaign,
         cfg.channel,
@@ -168,7 +182,10 @@ def prepare(
     manifest = _manifest(
         cfg,
         inputs=inputs,
-        registers=(dnd, suppress),
+        registers={
+            "dnd": [r.describe() for r in dnd_reports],
+            "suppress": [r.describe() for r in suppress],
+        },
         stage_rejects=dict(zip(STAGES, (r.height for r in stage_rejects), strict=True)),
         rejects=rejects,
         lists=lists,
@@ -251,6 +268,27 @@ def _render(
     return files, list_entries, campaigns
 
 
+def _load_dnd(
+    cfg: PipelineConfig, created: str
+) -> tuple[list[Register | DndIndex], list[RegisterReport], list[str]]:
+    """DND sources (raw registers or prebuilt indexes) with their manifest entries; a register
+    older than ``max_register_age`` days on the run's date stops the run (unless allowed)."""
+    scrub_cfg = cfg.scrub
+    sources = [
+        load_dnd(p, scrub_cfg.region, snapshot_date=scrub_cfg.register_date) for p in scrub_cfg.dnd
+    ]
+    today = now_utc(created).astimezone(IST).date()
+    reports = [report_register(s, today=today) for s in sources]
+    if scrub_cfg.purpose is Purpose.TRANSACTIONAL:
+        return sources, reports, []
+    warnings = check_register_age(
+        reports,
+        max_age_days=scrub_cfg.max_register_age,
+        allow_stale=scrub_cfg.allow_stale_register,
+    )
+    return sources, reports, warnings
+
+
 def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
     if cfg.channel is not Channel.SMS:
         return []
@@ -279,7 +317,7 @@ def _manifest(
     cfg: PipelineConfig,
     *,
     inputs: tuple[InputInfo, ...],
-    registers: tuple[list[Register], list[Register]],
+    registers: dict[str, list[dict[str, object]]],
     stage_rejects: dict[str, int],
     rejects: pl.DataFrame,
     lists: pl.DataFrame,
@@ -320,10 +358,7 @@ def _manifest(
             }
             for i in inputs
         ],
-        "registers": {
-            "dnd": [r.describe() for r in registers[0]],
-            "suppress": [r.describe() for r in registers[1]],
-        },
+        "registers": registers,
         "counts": {
             "input_rows": input_rows,
             "output_rows": lists.height,

@@ -113,10 +113,13 @@ def choose_phone_column(
     if len(candidates) == 1:
         return candidates[0], "the only header containing a phone word"
     what = "several possible phone columns" if candidates else "no phone column"
+    headerless = any(sum(ch.isdigit() for ch in c) >= 7 for c in columns)
     raise InputError(
         f"{what}; headers found: {found}",
         file=where,
-        hint="name the column with --phone-column (phone_column= in the library)",
+        hint="the first row looks like a contact, not a header: add a header row (phone,name,...)"
+        if headerless
+        else "name the column with --phone-column (phone_column= in the library)",
     )
 
 
@@ -163,11 +166,18 @@ def read_sources(
                 SOURCE_ROW,
                 pl.lit("read").alias("stage"),
                 pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
-                pl.format(
-                    "{} field(s) where the header has {}",
-                    "fields",
-                    pl.lit(len(_user_columns(frame))),
-                ).alias("detail"),
+                pl.when(pl.col("fields") == 0)
+                .then(
+                    pl.lit("broken quoting: a quote inside a field, or text after a closing quote")
+                )
+                .otherwise(
+                    pl.format(
+                        "{} field(s) where the header has {}",
+                        "fields",
+                        pl.lit(len(_user_columns(frame))),
+                    )
+                )
+                .alias("detail"),
                 pl.col("raw").alias("raw_value"),
                 ROW_ID,
             )
@@ -236,7 +246,7 @@ def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded
         path = Path(name)
         if path.suffix.lower() in EXCEL_SUFFIXES:
             return _load_excel(path, name, config.sheet)
-        digest, data = _read_bytes(path, name)
+        digest, data = _read_bytes(path, name, config.encoding)
         parsed = parse(data, name, encoding=config.encoding, delimiter=config.delimiter)
         if parsed.frame.height + parsed.malformed.height == 0:
             raise InputError(
@@ -287,7 +297,11 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> _Loaded:
             raise InputError(f"no sheet {chosen!r}; sheets: {', '.join(names)}", file=name)
         frame = workbook.load_sheet(chosen, dtypes="string").to_polars()
     except fastexcel.FastExcelError as exc:
-        raise InputError(f"cannot read the workbook: {exc}", file=name) from None
+        raise InputError(
+            f"cannot read the workbook: {str(exc).splitlines()[0]}",
+            file=name,
+            hint="open it in a spreadsheet program and save it again, or export it as CSV UTF-8",
+        ) from None
     sheet_name = names[chosen] if isinstance(chosen, int) else chosen
     text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)
     if text.height == 0:
@@ -309,7 +323,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_bytes(path: Path, name: str) -> tuple[str, bytes]:
+def _read_bytes(path: Path, name: str, encoding: str | None = None) -> tuple[str, bytes]:
     """The file's sha256 and its bytes (gzip undone), after refusing what is clearly not CSV."""
     if not path.exists():
         raise InputError("no such file", file=name, hint="check the path")
@@ -324,8 +338,10 @@ def _read_bytes(path: Path, name: str) -> tuple[str, bytes]:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
-            raise InputError(f"the gzip file is damaged: {exc}", file=name) from None
-    if not data.strip():
+            raise InputError(
+                f"the gzip file is damaged: {exc}", file=name, hint="copy or export it again"
+            ) from None
+    if not data.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\xff\xfe").strip():
         raise InputError("the file is empty", file=name, hint="export the contacts again")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
@@ -334,8 +350,12 @@ def _read_bytes(path: Path, name: str) -> tuple[str, bytes]:
                 file=name,
                 hint="open it and save or export it as 'CSV UTF-8'",
             )
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("the file holds NUL bytes: it is binary, not CSV", file=name)
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and not encoding:
+        raise InputError(
+            "the file holds NUL bytes: it is binary, not CSV",
+            file=name,
+            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
+        )
     return digest, data
 
 

@@ -6,6 +6,7 @@ at the end; a failed or interrupted run leaves no half-written OUTDIR.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -21,7 +22,11 @@ def write_outputs(
     """Write ``files`` (relative POSIX path -> bytes) into ``outdir`` atomically."""
     target = Path(outdir)
     if target.exists() and not target.is_dir():
-        raise OutputError("the output path exists and is not a folder", file=str(target))
+        raise OutputError(
+            "the output path exists and is not a folder",
+            file=str(target),
+            hint="give -o a folder name (new, or empty, or with --force)",
+        )
     if target.is_dir() and any(target.iterdir()) and not force:
         raise OutputError(
             "the output folder is not empty",
@@ -31,11 +36,10 @@ def write_outputs(
     parent = target.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.listprep-tmp-", dir=parent))
+        _remove_stale_staging(parent, target.name)
+        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target.name), dir=parent))
     except OSError as exc:
-        raise OutputError(
-            f"cannot create the output folder: {exc.strerror}", file=str(target)
-        ) from None
+        raise _os_error("cannot create the output folder", exc, target) from None
     try:
         for relative, data in files.items():
             path = staging / _safe(relative)
@@ -45,11 +49,52 @@ def write_outputs(
         _replace(staging, target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write the output: {exc.strerror}", file=str(target)) from None
+        raise _os_error("cannot write the output", exc, target) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
+
+
+_HINTS = {
+    errno.ENOSPC: "free some disk space, or write to another folder",
+    errno.EFBIG: "the files are larger than this system allows: write to another folder",
+    errno.EDQUOT: "your disk quota is full: free some space, or write to another folder",
+    errno.EACCES: "you cannot write there: choose a folder you own",
+    errno.EPERM: "you cannot write there: choose a folder you own",
+    errno.EROFS: "that disk is read-only: choose another folder",
+    errno.ENOENT: "that place does not exist or cannot hold folders: choose another folder",
+    errno.EEXIST: "a file stands where a folder is needed: choose another path",
+    errno.ENOTDIR: "a file stands where a folder is needed: choose another path",
+}
+
+
+def _os_error(what: str, exc: OSError, target: Path) -> OutputError:
+    hint = _HINTS.get(exc.errno or 0, "choose a folder you can write to")
+    return OutputError(f"{what}: {exc.strerror or exc}", file=str(target), hint=hint)
+
+
+def _staging_prefix(name: str) -> str:
+    """Temporary folders name their process, so a later run can remove a killed run's one."""
+    return f".{name}.listprep-tmp-{os.getpid()}-"
+
+
+def _remove_stale_staging(parent: Path, name: str) -> None:
+    """Delete staging folders left by runs that were killed (they hold personal data)."""
+    for leftover in parent.glob(f".{name}.listprep-tmp-*-*"):
+        pid = leftover.name.removeprefix(f".{name}.listprep-tmp-").split("-", 1)[0]
+        if pid.isdecimal() and not _alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _safe(relative: str) -> Path:
