@@ -189,12 +189,18 @@ def test_non_empty_output_needs_force(runner: CliRunner, write_csv: Any, tmp_pat
     assert "manifest.json" in tree(out)
 
 
-def test_headers_equal_after_trimming_are_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
-    """``phone`` and `` phone`` are one header once trimmed: an input error, not a crash."""
+def test_headers_equal_after_trimming_use_the_first(runner: CliRunner, tmp_path: Path) -> None:
+    """``phone`` and `` phone`` are one name once trimmed: the first is the phone column and
+    the second is kept apart as ``phone_2`` (as for ``phone,phone``), not a crash."""
     path = tmp_path / "twice.csv"
     path.write_text("phone, phone\n9876543210,9123456780\n", encoding="utf-8")
-    result = prepare(runner, str(path), "-o", str(tmp_path / "out"))
-    assert_clean_failure(result, 1, "twice.csv", "phone")
+    out = tmp_path / "out"
+    result = prepare(runner, str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"][0]["phone_column"] == "phone"
+    assert manifest["columns"]["dropped"] == ["phone", "phone_2"]
+    assert (out / "lists/campaign-01/list-01.csv").read_text() == "number\n+919876543210\n"
 
 
 # --- usage errors: exit 2 ------------------------------------------------------------------------
