@@ -14,6 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+import phonenumbers
+
 from listprep.campaign import CampaignConfig, campaign_config, read_campaign_file
 from listprep.errors import ConfigError, refuse_unknown
 from listprep.limits import LIMITS, SMS_TEMPLATE_MAX_CHARS, Channel, Limit, Method
@@ -194,7 +196,7 @@ class PipelineConfig:
         o = {**OPTION_DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
         channel = _enum(Channel, o["channel"], "channel")
         purpose = _enum(Purpose, o["purpose"], "purpose")
-        region = str(o["region"]).upper()
+        region = _region(o["region"])
         text = _template_text(o["template"], o["template_file"])
         variables = template_variables(text) if text else ()
         method = _method(o["method"], channel, variables)
@@ -389,6 +391,17 @@ def _default_pair(item: str | tuple[str, str]) -> tuple[str, str]:
     if not sep:
         raise ConfigError(f"a default must be NAME=VALUE, not {item!r}")
     return name.strip(), text
+
+
+def _region(value: object) -> str:
+    """A region phonenumbers knows (``IN``, ``US`` …): an unknown one would reject every row."""
+    region = str(value).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"unknown region {value!r}",
+            hint="give a two-letter ISO country code that phonenumbers knows, e.g. IN, US, GB",
+        )
+    return region
 
 
 def _date(value: object) -> date | None:

@@ -194,6 +194,12 @@ def prepare(
         renamed=renamed,
         list_entries=list_entries,
         campaigns=campaigns,
+        rejects_entry={
+            "file": "rejects.csv",
+            "rows": rejects.height,
+            "bytes": len(files["rejects.csv"]),
+            "sha256": _sha256(files["rejects.csv"]),
+        },
         created=created,
         warnings=warnings + late,
     )
@@ -326,6 +332,7 @@ def _manifest(
     renamed: dict[str, str],
     list_entries: list[dict[str, Any]],
     campaigns: list[dict[str, Any]],
+    rejects_entry: dict[str, Any],
     created: str,
     warnings: list[str],
 ) -> dict[str, Any]:
@@ -369,6 +376,7 @@ def _manifest(
         "columns": {"list": list(layout), "dropped": dropped_columns(columns, layout)},
         "renamed_headers": renamed,
         "lists": list_entries,
+        "rejects": rejects_entry,
         "campaigns": campaigns,
         "numbers_in_one_list_only": lists[E164].is_unique().all() if lists.height else True,
         "estimate": _estimate(cfg, campaigns),

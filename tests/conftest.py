@@ -62,3 +62,23 @@ def write_csv(tmp_path: Path) -> WriteCsv:
         return write_rows(tmp_path / name, rows)
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def manifests_match_their_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every manifest the suite builds (library and in-process CLI) is checked against the JSON
+    Schema shipped in the package: the manifest is a contract."""
+    import jsonschema
+
+    import listprep.pipeline
+    from listprep.manifest import manifest_schema
+
+    validator = jsonschema.Draft202012Validator(manifest_schema())
+    build = listprep.pipeline._manifest
+
+    def checked(*args: object, **kwargs: object) -> dict[str, object]:
+        manifest = build(*args, **kwargs)  # type: ignore[arg-type]
+        validator.validate(manifest)
+        return manifest
+
+    monkeypatch.setattr(listprep.pipeline, "_manifest", checked)
