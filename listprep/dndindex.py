@@ -363,6 +363,9 @@ class RegisterReport:
     """``"register"`` (a raw file) or ``"index"``."""
     sha256: str
     entries: int
+    rows: int
+    bad_rows: int
+    """Rows without a usable number: counted and reported, never silently dropped."""
     snapshot_date: dt.date | None
     age_days: int | None
     sources: tuple[tuple[str, str], ...] = ()
@@ -374,6 +377,8 @@ class RegisterReport:
             "kind": self.kind,
             "sha256": self.sha256,
             "entries": self.entries,
+            "rows": self.rows,
+            "bad_rows": self.bad_rows,
             "snapshot_date": _iso(self.snapshot_date),
             "age_days": self.age_days,
         }
@@ -392,6 +397,8 @@ def report_register(source: Register | DndIndex, *, today: dt.date | None = None
             kind="index",
             sha256=info.sha256,
             entries=info.entries,
+            rows=info.rows,
+            bad_rows=info.bad_rows,
             snapshot_date=info.snapshot_date,
             age_days=_age(info.snapshot_date, day),
             sources=tuple((s.path, s.sha256) for s in info.sources),
@@ -401,6 +408,8 @@ def report_register(source: Register | DndIndex, *, today: dt.date | None = None
         kind="register",
         sha256=source.sha256,
         entries=source.entries,
+        rows=source.rows,
+        bad_rows=source.bad_rows,
         snapshot_date=source.snapshot_date,
         age_days=_age(source.snapshot_date, day),
     )

@@ -225,33 +225,40 @@ def _sha256(data: bytes) -> str:
 def _render(
     cfg: PipelineConfig, lists: pl.DataFrame, layout: dict[str, list[str]]
 ) -> tuple[dict[str, bytes], list[dict[str, Any]], list[dict[str, Any]]]:
-    """List files and request bodies, with their manifest entries."""
+    """List files and request bodies, with their manifest entries.
+
+    The splitter keeps each list a contiguous run of rows, so lists are zero-copy slices of
+    one projection of the output columns.
+    """
     files: dict[str, bytes] = {}
     list_entries: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
-    exprs = list_exprs(layout, escape=cfg.output.escape_formulas)
-    for (campaign, day), members in lists.group_by(CAMPAIGN, DAY, maintain_order=True):
+    projected = lists.select(list_exprs(layout, escape=cfg.output.escape_formulas))
+    runs = lists.group_by(CAMPAIGN, DAY, CHUNK, maintain_order=True).len().rows()
+    start = 0
+    for campaign, day in dict.fromkeys((c, d) for c, d, _, _ in runs):
+        members = [(chunk, n) for c, _, chunk, n in runs if c == campaign]
+        first, contacts = start, sum(n for _, n in members)
         list_files: list[str] = []
-        numbers: list[str] | None = None
-        if cfg.method is Method.INLINE:
-            numbers = members[E164].to_list()
-        else:
-            for (chunk,), rows in members.group_by(CHUNK, maintain_order=True):
+        for chunk, n in members:
+            if cfg.method is not Method.INLINE:
                 name = f"lists/campaign-{campaign:02d}/list-{chunk:02d}.csv"
-                data = rows.select(exprs).write_csv().encode()
+                data = projected.slice(start, n).write_csv().encode()
                 files[name] = data
                 list_files.append(name)
                 list_entries.append(
                     {
                         "file": name,
-                        "rows": rows.height,
+                        "rows": n,
                         "bytes": len(data),
                         "sha256": _sha256(data),
                         "campaign": campaign,
-                        "first_source": _where(rows.row(0, named=True)),
-                        "last_source": _where(rows.row(-1, named=True)),
+                        "first_source": _where(lists, start),
+                        "last_source": _where(lists, start + n - 1),
                     }
                 )
+            start += n
+        numbers = lists[E164].slice(first, contacts).to_list() if not list_files else None
         schedule = schedule_for(cfg.campaign, day)
         request_file = f"requests/campaign-{campaign:02d}.json"
         body = to_json(
@@ -266,7 +273,7 @@ def _render(
                 "day": day,
                 "schedule": schedule.body(cfg.channel),
                 "lists": list_files,
-                "contacts": members.height,
+                "contacts": contacts,
                 "request_file": request_file,
                 "request_sha256": _sha256(body),
             }
@@ -315,8 +322,8 @@ def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int = 3) -> list[s
     return [f"to {to}: {mask_digit_runs(text)}" for to, text in head.iter_rows()]
 
 
-def _where(row: dict[str, Any]) -> str:
-    return f"{row['_source_file']}:{row['_source_row']}"
+def _where(lists: pl.DataFrame, index: int) -> str:
+    return f"{lists['_source_file'][index]}:{lists['_source_row'][index]}"
 
 
 def _manifest(

@@ -346,6 +346,8 @@ def test_reports_and_age(index: DndIndex, register: Path) -> None:
         "kind": "index",
         "sha256": index.info.sha256,
         "entries": 4,
+        "rows": index.info.rows,
+        "bad_rows": index.info.bad_rows,
         "snapshot_date": "2024-05-03",
         "age_days": 30,
         "sources": [{"path": str(register), "sha256": sha256_file(register)}],
