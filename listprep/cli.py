@@ -70,6 +70,23 @@ _READ_OPTIONS = [
         help="Region for numbers written without a country code.",
     ),
     click.option(
+        "--allow-regions",
+        callback=lambda _ctx, _param, value: tuple(value.split(",")) if value else None,
+        metavar="CC,CC",
+        help="Keep only numbers of these regions (e.g. IN); others are foreign-region rejects.",
+    ),
+    click.option(
+        "--extensions",
+        type=click.Choice(["keep", "reject"]),
+        help="A number with an extension: keep the main number (default) or reject the row.",
+    ),
+    click.option(
+        "--multi",
+        type=click.Choice(["first", "split", "reject"]),
+        help="Several numbers in one cell: keep the first (default), make each a contact, "
+        "or reject the row.",
+    ),
+    click.option(
         "--channel",
         type=_choice(Channel),
         default="voice",

@@ -142,9 +142,16 @@ def prepare(
         rule_failures=column_check_failures(frame, cfg.template),
     )
     say("deduplicating, scrubbing and checking the template")
-    kept, *stage_rejects = pl.collect_all(
+    kept, normalise_stats, *stage_rejects = pl.collect_all(
         [
             rendered.kept,
+            normalised.kept.select(
+                pl.len().alias("rows"),
+                pl.col("_had_extension").sum().alias("extensions_dropped"),
+                (pl.col("_multi_number") & (pl.col("_part") == 0))
+                .sum()
+                .alias("multi_number_cells"),
+            ),
             read.rejected,
             normalised.rejected,
             unique.rejected,
@@ -152,7 +159,7 @@ def prepare(
             rendered.rejected,
         ]
     )
-    kept = kept.sort(ROW_ID)
+    kept = kept.sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
     say(f"splitting {kept.height:,} contacts into lists and campaigns")
@@ -167,7 +174,7 @@ def prepare(
         header_bytes=header_bytes(names),
         day_capacity=day_capacity,
     )
-    rejects = pl.concat(stage_rejects).sort(ROW_ID)
+    rejects = pl.concat(stage_rejects).sort(ROW_ID, maintain_order=True)
     files, list_entries, campaigns = _render(cfg, lists, layout)
     warnings = register_warnings + _schedule_warnings(cfg, created)
     figures, late = estimate(
@@ -187,6 +194,7 @@ def prepare(
             "suppress": [r.describe() for r in suppress],
         },
         stage_rejects=dict(zip(STAGES, (r.height for r in stage_rejects), strict=True)),
+        normalise_stats=normalise_stats.row(0, named=True),
         rejects=rejects,
         lists=lists,
         layout=layout,
@@ -332,6 +340,7 @@ def _manifest(
     inputs: tuple[InputInfo, ...],
     registers: dict[str, list[dict[str, object]]],
     stage_rejects: dict[str, int],
+    normalise_stats: dict[str, int],
     rejects: pl.DataFrame,
     lists: pl.DataFrame,
     layout: dict[str, list[str]],
@@ -346,9 +355,14 @@ def _manifest(
     input_rows = sum(i.rows for i in inputs)
     stages: dict[str, dict[str, int]] = {}
     flowing = input_rows
+    derived = 0
     for stage, rejected in stage_rejects.items():
-        stages[stage] = {"in": flowing, "out": flowing - rejected, "rejected": rejected}
-        flowing -= rejected
+        out = flowing - rejected
+        if stage == "normalise":  # --multi split turns one cell into several contacts
+            derived = normalise_stats["rows"] - out
+            out = normalise_stats["rows"]
+        stages[stage] = {"in": flowing, "out": out, "rejected": rejected}
+        flowing = out
     stages["split"] = {"in": flowing, "out": lists.height}
     by_reason = rejects.group_by("reason").len().sort("reason")
     manifest: dict[str, Any] = {
@@ -375,10 +389,13 @@ def _manifest(
         "registers": registers,
         "counts": {
             "input_rows": input_rows,
+            "derived_rows": derived,
             "output_rows": lists.height,
             "rejected_rows": rejects.height,
             "rejected_by_reason": dict(by_reason.iter_rows()),
             "stages": stages,
+            "extensions_dropped": normalise_stats["extensions_dropped"],
+            "multi_number_cells": normalise_stats["multi_number_cells"],
         },
         "columns": {"list": list(layout), "dropped": dropped_columns(columns, layout)},
         "renamed_headers": renamed,

@@ -19,7 +19,8 @@ def dedupe(frame: pl.LazyFrame) -> StageOutput:
     Integer keys and one pass (``is_first_distinct`` in input order), then a join of the
     duplicates alone to the rows they repeat: cheaper than window functions over strings.
     """
-    marked = frame.sort(ROW_ID).with_columns(e164_key(pl.col(E164)).alias(_KEY))
+    ordered = frame.sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
+    marked = ordered.with_columns(e164_key(pl.col(E164)).alias(_KEY))
     first = pl.col(_KEY).is_first_distinct()
     kept = marked.filter(first)
     originals = kept.select(

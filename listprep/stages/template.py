@@ -27,7 +27,7 @@ from listprep.config import VARIABLE_RE, PipelineConfig, TemplateConfig
 from listprep.dlt import check_dlt
 from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
-from listprep.phone import mask
+from listprep.privacy import mask
 from listprep.reader import ROW_ID, Source, header_key, read_sources
 from listprep.rejects import StageOutput, no_rejects, rejects
 from listprep.sms import (
