@@ -1,7 +1,7 @@
 """Shared test setup: hypothesis profiles, sample data, a CLI runner and a tiny-CSV writer.
 
-``HYPOTHESIS_PROFILE=ci`` (bounded, derandomized: reproducible in CI) or ``dev`` (the default:
-more examples, random each run).
+``HYPOTHESIS_PROFILE=ci`` (bounded, derandomized: reproducible; the default when ``CI`` is set)
+or ``dev`` (the default elsewhere: more examples, random each run).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=150, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# CI runs set CI=true: bounded and reproducible there unless a profile is named
+DEFAULT_PROFILE = "ci" if os.environ.get("CI") else "dev"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or DEFAULT_PROFILE)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
