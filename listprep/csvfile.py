@@ -192,8 +192,11 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     if not quoted.any():
         return plain + 1
     escaped = re.escape(sep)
-    marked = lines.filter(quoted).str.replace_all(f'(^|{escaped})"(?:[^"]|"")*"', "${1}\x01")
-    broken = marked.str.contains('"', literal=True) | marked.str.contains(f"\x01[^{escaped}]")
+    # each quoted section becomes \x01 (an escaped "" makes two touching sections); a section
+    # that does not sit between delimiters, or a quote left over, is broken quoting
+    marked = lines.filter(quoted).str.replace_all('"[^"]*"', "\x01")
+    misplaced = f"[^{escaped}\x01]\x01|\x01[^{escaped}\x01]"
+    broken = marked.str.contains('"', literal=True) | marked.str.contains(misplaced)
     counted = pl.when(broken).then(-1).otherwise(marked.str.count_matches(sep, literal=True))
     fixed = pl.select(counted.cast(pl.Int64)).to_series()
     return plain.scatter(quoted.arg_true(), fixed) + 1
