@@ -156,7 +156,16 @@ def parse(
             file=name,
             hint="use ',', ';', '|' or tab, or leave --delimiter out to sniff it",
         )
-    names = header_names(next(csv.reader([lines[first]], delimiter=sep)), name)
+    try:
+        fields = next(csv.reader([lines[first]], delimiter=sep))
+    except csv.Error as exc:
+        raise InputError(
+            f"cannot read the header row: {exc}",
+            file=name,
+            row=first + 1,
+            hint="the header holds a stray line break or quote: fix it in a text editor",
+        ) from None
+    names = header_names(fields, name)
     if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
         return _parse_records(utf8.decode(), name, used, sep)
     parsed = _parse_lines(lines, utf8, first, names, used, sep)
@@ -192,10 +201,11 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     if not quoted.any():
         return plain + 1
     escaped = re.escape(sep)
-    # each quoted section becomes \x01 (an escaped "" makes two touching sections); a section
-    # that does not sit between delimiters, or a quote left over, is broken quoting
-    marked = lines.filter(quoted).str.replace_all('"[^"]*"', "\x01")
-    misplaced = f"[^{escaped}\x01]\x01|\x01[^{escaped}\x01]"
+    # each quoted section becomes a NUL (refused in input, so it marks only sections; an
+    # escaped "" makes two touching ones); a section that does not sit between delimiters, or
+    # a quote left over, is broken quoting
+    marked = lines.filter(quoted).str.replace_all('"[^"]*"', "\x00")
+    misplaced = f"[^{escaped}\x00]\x00|\x00[^{escaped}\x00]"
     broken = marked.str.contains('"', literal=True) | marked.str.contains(misplaced)
     counted = pl.when(broken).then(-1).otherwise(marked.str.count_matches(sep, literal=True))
     fixed = pl.select(counted.cast(pl.Int64)).to_series()
