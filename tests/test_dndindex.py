@@ -18,12 +18,14 @@ from unittest.mock import patch
 import numpy as np
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
 import listprep
 from listprep import Purpose, RejectReason, ScrubConfig, read_sources
 from listprep import dndindex as dndindex_module
+from listprep.cli import main
 from listprep.dndindex import (
     DndIndex,
     build_index,
@@ -484,3 +486,27 @@ def test_index_scrubs_like_the_raw_register(
     want = {"+91" + n: expected_outcome(n, dnd, suppressed, purpose, category) for n in contacts}
     for way, got in ways.items():
         assert got == want, way
+
+
+def test_prepare_refuses_a_stale_register_unless_allowed(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--max-register-age is checked on the run's date (SOURCE_DATE_EPOCH fixes it)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1779948000")  # 2026-05-28 11:30 IST
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n9876543210\n9876543211\n")
+    register = tmp_path / "dnd.csv"
+    register.write_text("number,preferences\n9876543210,0\n")
+    base = ["prepare", str(contacts), "--dnd", str(register), "--register-date", "2026-05-01"]
+    stale = runner.invoke(main, [*base, "-o", str(tmp_path / "a")])
+    assert stale.exit_code == 1 and "27 days old" in stale.output
+    assert "Traceback" not in stale.output
+    assert not (tmp_path / "a").exists()
+    allowed = runner.invoke(main, [*base, "-o", str(tmp_path / "b"), "--allow-stale-register"])
+    assert allowed.exit_code == 0, allowed.output
+    manifest = json.loads((tmp_path / "b/manifest.json").read_text())
+    assert manifest["registers"]["dnd"][0]["age_days"] == 27
+    assert manifest["counts"]["rejected_by_reason"] == {"dnd-full": 1}
+    assert any("27 days old" in w for w in manifest["warnings"])
+    fresh = runner.invoke(main, [*base, "-o", str(tmp_path / "c"), "--max-register-age", "30"])
+    assert fresh.exit_code == 0, fresh.output
