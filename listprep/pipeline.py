@@ -35,7 +35,7 @@ from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to
 from listprep.privacy import mask_digit_runs, mask_expr
 from listprep.reader import ROW_ID, InputInfo, Source, read_sources
 from listprep.registers import Register, load_register
-from listprep.rejects import REJECT_COLUMNS, rejects_csv
+from listprep.rejects import REJECT_COLUMNS, StageOutput, rejects_csv
 from listprep.report import report_html, summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.normalise import E164
@@ -43,6 +43,9 @@ from listprep.stages.scrub import combine_suppressions
 from listprep.stages.split import CAMPAIGN, CHUNK, DAY
 from listprep.stages.template import (
     NUMBER_VARIABLE,
+    SMS_ENCODING,
+    SMS_LENGTH,
+    SMS_SEGMENTS,
     check_variable_count,
     column_check_failures,
     rename_headers,
@@ -128,37 +131,30 @@ def prepare(
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
 
     say("normalising phone numbers")
-    normalised = normalise(frame, cfg.normalise)
-    unique = dedupe(normalised.kept)
-    allowed = scrub(
-        unique.kept,
-        cfg.scrub,
-        dnd=dnd or None,
-        suppress=combine_suppressions(suppress),
+    normalised = _run(normalise(frame, cfg.normalise))
+    normalise_stats = normalised.kept.select(
+        pl.len().alias("rows"),
+        pl.col("_had_extension").sum().alias("extensions_dropped"),
+        (pl.col("_multi_number") & (pl.col("_part") == 0)).sum().alias("multi_number_cells"),
+    ).collect()
+    say("deduplicating")
+    unique = _run(dedupe(normalised.kept))
+    say("scrubbing against DND registers and suppression lists")
+    allowed = _run(
+        scrub(unique.kept, cfg.scrub, dnd=dnd or None, suppress=combine_suppressions(suppress))
     )
-    rendered = check_template(
-        with_number_variable(allowed.kept, cfg.template),
-        cfg.template,
-        rule_failures=column_check_failures(frame, cfg.template),
+    say("checking the template")
+    rendered = _run(
+        check_template(
+            with_number_variable(allowed.kept, cfg.template),
+            cfg.template,
+            rule_failures=column_check_failures(frame, cfg.template),
+        )
     )
-    say("deduplicating, scrubbing and checking the template")
-    kept, normalise_stats, *stage_rejects = pl.collect_all(
-        [
-            rendered.kept,
-            normalised.kept.select(
-                pl.len().alias("rows"),
-                pl.col("_had_extension").sum().alias("extensions_dropped"),
-                (pl.col("_multi_number") & (pl.col("_part") == 0))
-                .sum()
-                .alias("multi_number_cells"),
-            ),
-            read.rejected,
-            normalised.rejected,
-            unique.rejected,
-            allowed.rejected,
-            rendered.rejected,
-        ]
-    )
+    kept = rendered.kept.collect()
+    stage_rejects = [
+        stage.rejected.collect() for stage in (read, normalised, unique, allowed, rendered)
+    ]
     kept = kept.sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
@@ -219,6 +215,14 @@ def prepare(
         manifest=manifest,
         files=dict(sorted(files.items())),
     )
+
+
+def _run(stage: StageOutput) -> StageOutput:
+    """Compute a stage's kept and rejected rows together, once: the next stage and the
+    rejects then read materialised frames instead of re-running the plan (a lazy plan used
+    twice would run a DND lookup or the template checks twice)."""
+    kept, rejected = pl.collect_all([stage.kept, stage.rejected])
+    return StageOutput(kept.lazy(), rejected.lazy())
 
 
 def _check_template_fits(cfg: PipelineConfig, columns: list[str], renamed: dict[str, str]) -> None:
@@ -428,8 +432,9 @@ def _estimate(cfg: PipelineConfig, campaigns: list[dict[str, Any]]) -> dict[str,
 
 def _sms_figures(lists: pl.DataFrame) -> dict[str, Any]:
     """Run-wide and per-campaign: encodings, segment histogram, length range, credits."""
+    narrow = lists.select(CAMPAIGN, SMS_ENCODING, SMS_SEGMENTS, SMS_LENGTH)
     per_campaign = [
         {"campaign": campaign, "contacts": rows.height, **sms_summary(rows)}
-        for (campaign,), rows in lists.group_by(CAMPAIGN, maintain_order=True)
+        for (campaign,), rows in narrow.group_by(CAMPAIGN, maintain_order=True)
     ]
     return {**sms_summary(lists), "campaigns": per_campaign}
