@@ -397,7 +397,8 @@ def prepare_command(
         click.echo(repr(result))
         for old, new in result.manifest["renamed_headers"].items():
             click.echo(f"  renamed header {old!r} -> {new}")
-        click.echo(f"  wrote {outdir}/ (lists/, requests/, rejects.csv, manifest.json)")
+        files = "lists/, requests/, rejects.csv, manifest.json, report.html"
+        click.echo(f"  wrote {outdir}/ ({files})")
 
 
 class Progress:
