@@ -213,13 +213,17 @@ def country_codes() -> dict[int, frozenset[str]]:
 
 @cache
 def main_keys() -> dict[int, str]:
-    """Country code → key of the spec ``parse`` uses for it (see :func:`country_spec`)."""
-    keys: dict[int, str] = {}
-    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-        spec = country_spec(code)
-        if spec is not None:
-            keys[code] = spec.key
-    return keys
+    """Country code → key of the spec ``parse`` uses for it (see :func:`country_spec`).
+
+    Read from the code table alone: building every region's spec here (and compiling its
+    1,300 patterns) cost 0.6 s on each run's first number. A key whose spec turns out to be
+    missing or unsupported sends its rows to the reference, as before.
+    """
+    return {
+        code: f"+{code}" if regions[0] == NON_GEO else regions[0]
+        for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
+        if regions
+    }
 
 
 def spec_for_key(key: str) -> RegionSpec | None:
