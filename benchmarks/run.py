@@ -69,7 +69,8 @@ start = time.perf_counter()
 {body}
 seconds = time.perf_counter() - start
 # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across exec
-peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+status = open("/proc/self/status").read().splitlines()
+peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 print(json.dumps({{"seconds": seconds, "peak_mb": peak_kb / 1024}}))
 """
 
@@ -116,9 +117,7 @@ def run_job(name: str, inputs: list[Path], out: Path, dnd: Path) -> dict[str, fl
         dnd=str(dnd),
         body=textwrap.dedent(JOBS[name]),
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from listprep.csvfile import _width, parse
 
-cells = st.text(alphabet=st.sampled_from(list('ab ,;|"\'9+=') + ["\t"]), max_size=6)
+cells = st.text(alphabet=st.sampled_from(list("ab ,;|\"'9+=") + ["\t"]), max_size=6)
 records = st.lists(st.lists(cells, min_size=1, max_size=6), min_size=1, max_size=20)
 
 
