@@ -21,9 +21,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from scrub_rules import expected_outcome
 
 import listprep
-from listprep import Purpose, RejectReason, ScrubConfig, read_sources
+from listprep import Purpose, ScrubConfig, read_sources
 from listprep import dndindex as dndindex_module
 from listprep.cli import main
 from listprep.dndindex import (
@@ -373,40 +374,6 @@ def test_reports_and_age(index: DndIndex, register: Path) -> None:
 # --- scrubbing: the index must do exactly what the raw register does ------------------------
 
 
-def entry_mask(codes: Sequence[int]) -> int:
-    if not codes or 0 in codes:
-        return 0
-    mask = 0
-    for code in codes:
-        mask |= 1 << code
-    return mask
-
-
-def expected_outcome(
-    number: str,
-    registers: Sequence[Sequence[Entry]],
-    suppressed: set[str],
-    purpose: Purpose,
-    category: int | None,
-) -> str | None:
-    """The rules in plain Python: the reject reason for ``number``, or None (kept)."""
-    if number in suppressed:
-        return RejectReason.SUPPRESSED.value
-    if purpose is Purpose.TRANSACTIONAL:
-        return None
-    masks = [entry_mask(e.codes) for r in registers for e in r if e.number == number]
-    if not masks:
-        return None
-    allowed = masks[0]
-    for mask in masks[1:]:
-        allowed &= mask
-    if allowed == 0:
-        return RejectReason.DND_FULL.value
-    if category is None:
-        return RejectReason.DND.value
-    return None if allowed & (1 << category) else RejectReason.DND_CATEGORY.value
-
-
 @dataclass
 class Entry:
     number: str
@@ -483,7 +450,10 @@ def test_index_scrubs_like_the_raw_register(
             "index and raw": outcomes(frame, config, [per_file[0], raw], lists),
         }
     suppressed = {n for n, _ in suppress}
-    want = {"+91" + n: expected_outcome(n, dnd, suppressed, purpose, category) for n in contacts}
+    registers = [[(e.number, e.codes) for e in r] for r in dnd]
+    want = {
+        "+91" + n: expected_outcome(n, registers, suppressed, purpose, category) for n in contacts
+    }
     for way, got in ways.items():
         assert got == want, way
 

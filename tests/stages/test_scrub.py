@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scrub_rules import expected_outcome
 
-from listprep import Purpose, RejectReason, ScrubConfig, read_sources
+from listprep import Purpose, ScrubConfig, read_sources
 from listprep.registers import load_register
 from listprep.stages import normalise, scrub
 from listprep.stages.scrub import combine_registers, combine_suppressions
@@ -38,43 +39,6 @@ def spell(national: str, style: int) -> str:
 
 
 # --- the rules, in plain Python -----------------------------------------------------------------
-
-
-def entry_mask(codes: Sequence[int]) -> int:
-    """Allowed-category bits of one preference cell: ``0`` anywhere, or no code, blocks all."""
-    if not codes or 0 in codes:
-        return 0
-    mask = 0
-    for code in codes:
-        mask |= 1 << code
-    return mask
-
-
-def expected_outcome(
-    number: str,
-    registers: Sequence[Sequence[tuple[str, Sequence[int]]]],
-    suppressions: Sequence[Sequence[str]],
-    purpose: Purpose,
-    category: int | None,
-) -> str | None:
-    """The reject reason for ``number`` (None: kept)."""
-    if any(number in s for s in suppressions):
-        return RejectReason.SUPPRESSED.value  # the customer's own instruction wins
-    if purpose is Purpose.TRANSACTIONAL:
-        return None
-    masks = [entry_mask(codes) for register in registers for n, codes in register if n == number]
-    if not masks:
-        return None
-    allowed = masks[0]
-    for mask in masks[1:]:
-        allowed &= mask  # several entries or registers: the most restrictive wins
-    if allowed == 0:
-        return RejectReason.DND_FULL.value
-    if category is None:
-        return RejectReason.DND.value
-    if not allowed & (1 << category):
-        return RejectReason.DND_CATEGORY.value
-    return None
 
 
 # --- running the stage on files -----------------------------------------------------------------
@@ -259,7 +223,7 @@ def test_scrub_matches_reference(
     assert kept.height + rejected.height == len(contacts)
     assert set(rejected["stage"]) <= {"scrub"}
     registers = [[(e.number, e.codes) for e in r] for r in dnd]
-    suppressions = [[n for n, _ in s] for s in suppress]
+    suppressed = {n for s in suppress for n, _ in s}
     for number in set(contacts):
-        want = expected_outcome(number, registers, suppressions, purpose, category)
+        want = expected_outcome(number, registers, suppressed, purpose, category)
         assert outcome[E164[number]] == want, number
