@@ -24,6 +24,7 @@ from listprep.errors import ListprepError, did_you_mean
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare
+from listprep.report import summary_row
 from listprep.stages.template import template_report
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -396,9 +397,9 @@ def prepare_command(
     elif not quiet:
         click.echo(repr(result))
         for old, new in result.manifest["renamed_headers"].items():
-            click.echo(f"  renamed header {old!r} -> {new}")
+            click.echo(summary_row("renamed", f"{old!r} -> {new}"))
         files = "lists/, requests/, rejects.csv, manifest.json, report.html"
-        click.echo(f"  wrote {outdir}/ ({files})")
+        click.echo(summary_row("wrote", f"{outdir}/ ({files})"))
 
 
 class Progress:

@@ -21,33 +21,44 @@ def funnel(manifest: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def summary_text(manifest: dict[str, Any]) -> str:
-    """A few lines: the funnel, rejects by reason, lists and campaigns, the estimate."""
-    counts = manifest["counts"]
-    lines = [
-        f"listprep {manifest['channel']} {manifest['method']} run: "
-        + " -> ".join(f"{n:,} {label}" for label, n in funnel(manifest))
-    ]
-    by_reason = counts["rejected_by_reason"]
-    if by_reason:
-        parts = ", ".join(f"{reason} {n:,}" for reason, n in by_reason.items())
-        lines.append(f"  rejected {counts['rejected_rows']:,}: {parts}")
-    lines.append(
-        f"  out {counts['output_rows']:,} contacts in {len(manifest['lists'])} list(s), "
-        f"{len(manifest['campaigns'])} campaign(s)"
+    """A compact two-column table: the funnel, what came out, rejects by reason, estimates."""
+    counts, estimate = manifest["counts"], manifest["estimate"]
+    rows = [(label, f"{n:,}") for label, n in funnel(manifest)]
+    rows.append(
+        (
+            "out",
+            f"{counts['output_rows']:,} contacts in {len(manifest['lists'])} list(s), "
+            f"{len(manifest['campaigns'])} campaign(s)",
+        )
     )
-    estimate = manifest["estimate"]
+    by_reason = sorted(counts["rejected_by_reason"].items(), key=lambda item: -item[1])
+    if by_reason:
+        parts = ", ".join(f"{reason} {n:,}" for reason, n in by_reason)
+        rows.append(("rejected", f"{counts['rejected_rows']:,}: {parts}"))
+    hours = f"{estimate['minutes_needed'] / 60:.1f} h"
     if "max_call_attempts" in estimate:
-        lines.append(
-            f"  at most {estimate['max_call_attempts']:,} call attempts; about "
-            f"{estimate['minutes_needed'] / 60:.1f} h at {estimate['calls_per_minute']} calls/min"
-            f" over {estimate['days']} day(s), worst case"
+        rows.append(
+            (
+                "worst case",
+                f"{estimate['max_call_attempts']:,} call attempts, {hours} at "
+                f"{estimate['calls_per_minute']} calls/min over {estimate['days']} day(s)",
+            )
         )
     if "sms_credits" in estimate:
-        lines.append(
-            f"  {estimate['sms_credits']:,} SMS credits (segments); about "
-            f"{estimate['minutes_needed'] / 60:.1f} h at {estimate['sms_per_minute']}/min"
+        rows.append(
+            (
+                "SMS credits",
+                f"{estimate['sms_credits']:,} segments, "
+                f"{hours} at {estimate['sms_per_minute']}/min",
+            )
         )
-    return "\n".join(lines)
+    title = f"listprep: {manifest['channel']} campaign, {manifest['method']} lists"
+    return "\n".join([title, *(summary_row(label, value) for label, value in rows)])
+
+
+def summary_row(label: str, value: str) -> str:
+    """One row of the summary table (the CLI adds where the files went)."""
+    return f"  {label:<14} {value}"
 
 
 def summary_html(manifest: dict[str, Any]) -> str:
