@@ -25,7 +25,7 @@ from listprep.errors import (
     TemplateError,
 )
 from listprep.limits import LIMITS, Channel, Method
-from listprep.pipeline import Result, prepare
+from listprep.pipeline import Result, Written, prepare, prepare_to
 from listprep.reader import read_sources
 from listprep.rejects import StageOutput
 from listprep.stages import check_template, dedupe, normalise, scrub, split
@@ -52,11 +52,13 @@ __all__ = [
     "StageOutput",
     "TemplateConfig",
     "TemplateError",
+    "Written",
     "__version__",
     "check_template",
     "dedupe",
     "normalise",
     "prepare",
+    "prepare_to",
     "read_sources",
     "scrub",
     "split",

@@ -23,7 +23,7 @@ from listprep.dndindex import build_index, open_index
 from listprep.errors import ListprepError, did_you_mean
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
-from listprep.pipeline import prepare
+from listprep.pipeline import prepare_to
 from listprep.report import summary_row
 from listprep.stages.template import template_report
 
@@ -356,6 +356,14 @@ def main() -> None:
 @click.option(
     "--redact-rejects", is_flag=True, help="Write masked phone cells (98XXXXXX10) to rejects.csv."
 )
+@click.option(
+    "--batch-rows",
+    type=click.IntRange(min=1),
+    default=500_000,
+    show_default=True,
+    metavar="N",
+    help="Rows read and checked at a time: lower it to use less memory.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest's counts as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary (errors only).")
 @click.option("-v", "--verbose", is_flag=True, help="Progress with timings, even off a terminal.")
@@ -383,9 +391,7 @@ def prepare_command(
         raise click.UsageError("give at least one INPUT file (or 'inputs' in --config)")
     progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), timings=verbose)
     try:
-        result = prepare(list(inputs), progress=progress, **options)
-        progress("writing the output folder")
-        result.write(outdir, force=force)
+        result = prepare_to(outdir, list(inputs), force=force, progress=progress, **options)
     except Exception as exc:  # every failure becomes a clear exit: see _fail
         _fail(exc, debug)
         return

@@ -63,6 +63,12 @@ class ReadConfig:
     """Field delimiter; ``None`` sniffs it from the header among ``, ; tab |``."""
     sheet: str | int | None = None
     """Worksheet of Excel inputs, by name or 0-based index; ``None`` takes the first."""
+    batch_rows: int = 500_000
+    """Rows read and processed at a time: memory grows with it, not with the inputs."""
+
+    def __post_init__(self) -> None:
+        if self.batch_rows < 1:
+            raise ConfigError(f"batch_rows must be at least 1, not {self.batch_rows}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,6 +215,7 @@ class PipelineConfig:
                 encoding=o["encoding"],
                 delimiter=o["delimiter"],
                 sheet=o["sheet"],
+                batch_rows=o["batch_rows"],
             ),
             normalise=NormaliseConfig(
                 region=region,
@@ -242,8 +249,10 @@ class PipelineConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready view for the manifest's ``options``."""
+        """JSON-ready view for the manifest's ``options``: all but ``batch_rows``, which
+        changes memory and speed, never the outputs (so it stays out of the manifest)."""
         jsonable: dict[str, Any] = _jsonable(asdict(self))
+        del jsonable["read"]["batch_rows"]
         return jsonable
 
 
@@ -252,6 +261,7 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "encoding": None,
     "delimiter": None,
     "sheet": None,
+    "batch_rows": 500_000,
     "region": "IN",
     "allow_regions": (),
     "extensions": ExtensionPolicy.KEEP,

@@ -17,8 +17,9 @@ import csv
 import io
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Protocol
 
 import polars as pl
 
@@ -41,6 +42,16 @@ class ParsedCsv:
     blank_lines: int
 
 
+class Readable(Protocol):
+    """What :class:`CsvStream` reads from: an open binary file, or one that hashes as read."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, position: int, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
 def _decode(data: bytes, name: str, encoding: str) -> bytes:
     try:
         return data.decode(encoding).lstrip("\ufeff").encode()
@@ -52,74 +63,30 @@ def _decode(data: bytes, name: str, encoding: str) -> bytes:
         ) from None
 
 
-class Lines(NamedTuple):
-    lines: pl.Series
-    """The file's lines, without line ends."""
-    data: bytes
-    """The file as UTF-8 with ``\n`` or ``\r\n`` line ends, ready for polars."""
-    encoding: str
-    """The encoding the file was read in."""
-
-
-def _split_lines(data: bytes, encoding: str) -> Lines | None:
-    """The file's lines as text, or ``None`` if the bytes are not UTF-8.
+def _split_lines(data: bytes) -> pl.Series:
+    """UTF-8 text's lines, without line ends.
 
     polars splits the lines (a "CSV" of one unquoted column), much faster than Python; the
     unit separator it splits fields on never occurs in contact exports, and if it does the
     lines are split in Python instead.
     """
-    if b"\n" not in data and b"\r" in data:
-        data = data.replace(b"\r", b"\n")  # classic Mac line ends
+    if b"\x1f" in data:
+        parts = data.split(b"\n")
+        if data.endswith(b"\n"):
+            parts.pop()
+        return pl.Series("line", parts, dtype=pl.Binary).cast(pl.String).str.strip_suffix("\r")
     try:
-        if b"\x1f" in data:
-            parts = data.split(b"\n")
-            if data.endswith(b"\n"):
-                parts.pop()
-            lines = pl.Series(parts, dtype=pl.Binary).cast(pl.String).str.strip_suffix("\r")
-        else:
-            lines = pl.read_csv(
-                data,
-                has_header=False,
-                separator="\x1f",
-                quote_char=None,
-                infer_schema=False,
-                empty_string_is_null=False,
-                new_columns=["line"],
-            ).to_series()
-    except pl.exceptions.ComputeError:
-        return None
-    except pl.exceptions.NoDataError:  # nothing but a byte-order mark
-        lines = pl.Series("line", [], dtype=pl.String)
-    return Lines(lines, data, encoding)
-
-
-def to_lines(data: bytes, name: str, encoding: str | None = None) -> Lines:
-    """The file's lines as UTF-8: a BOM decides the encoding, else UTF-8, else Windows-1252.
-
-    UTF-8 is checked by polars while splitting, so a UTF-8 file is never decoded in Python.
-    """
-    if encoding:
-        used = encoding
-        data = _decode(data, name, encoding)
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        used, data = "utf-16", _decode(data, name, "utf-16")
-    else:
-        used = "utf-8"
-        data = data.removeprefix(b"\xef\xbb\xbf")
-    lines = _split_lines(data, used)
-    if lines is None:
-        used = "cp1252" if _decodes(data, "cp1252") else "latin-1"
-        lines = _split_lines(_decode(data, name, used), used)
-    assert lines is not None  # re-encoded text is UTF-8
-    return lines
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+        return pl.read_csv(
+            data,
+            has_header=False,
+            separator="\x1f",
+            quote_char=None,
+            infer_schema=False,
+            empty_string_is_null=False,
+            new_columns=["line"],
+        ).to_series()
+    except pl.exceptions.NoDataError:
+        return pl.Series("line", [], dtype=pl.String)
 
 
 def sniff_delimiter(header: str) -> str:
@@ -137,39 +104,273 @@ MAX_COLUMNS = 10_000
 def parse(
     data: bytes, name: str, *, encoding: str | None = None, delimiter: str | None = None
 ) -> ParsedCsv:
-    """Parse a whole CSV file into text columns, setting ragged records aside."""
-    lines, utf8, used = to_lines(data, name, encoding)
+    """Parse a whole CSV file's bytes into text columns, setting ragged records aside."""
+    stream = CsvStream(data, name, encoding=encoding, delimiter=delimiter)
+    parts = list(stream)
+    frame = pl.concat([p.frame for p in parts]) if parts else stream.empty_frame()
+    return ParsedCsv(
+        frame=frame,
+        rows=pl.concat([p.rows for p in parts]) if parts else pl.Series(ROW, [], pl.Int64),
+        malformed=pl.concat([p.malformed for p in parts]) if parts else _malformed(_NO_ROWS),
+        encoding=stream.encoding,
+        delimiter=stream.delimiter,
+        blank_lines=stream.blank_lines,
+    )
+
+
+_NO_ROWS = pl.DataFrame(schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String})
+#: Bytes read per batch when no row count is given: about 300,000 contact rows.
+BATCH_BYTES = 1 << 24
+#: The most bytes read per batch, however long the lines: memory stays bounded.
+MAX_BATCH_BYTES = 1 << 26
+#: Bytes that Windows-1252 leaves undefined: a file holding one is Latin-1.
+_CP1252_HOLES = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
+
+
+class CsvStream:
+    """One CSV file's records in batches of about ``batch_bytes``, each a :class:`ParsedCsv`.
+
+    The header is read when the stream is made, so the columns of every input are known
+    before any batch is processed. ``data`` is the file's bytes (gzip undone) or an open
+    binary file read as it goes, so a file far larger than memory can be prepared.
+
+    The encoding: a BOM or ``encoding`` decides it (the file is then decoded whole), else
+    UTF-8, else Windows-1252 (Latin-1 if a byte is undefined in it). UTF-8 is checked batch
+    by batch; the first batch that is not UTF-8 switches the rest of the file to the
+    fallback, which is right because ASCII reads the same in all three. A file whose earlier
+    batches held UTF-8 beyond ASCII is refused: it mixes encodings.
+    """
+
+    def __init__(
+        self,
+        data: bytes | Readable,
+        name: str,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        batch_rows: int | None = None,
+    ) -> None:
+        self.name = name
+        self.batch_bytes = BATCH_BYTES
+        self.blank_lines = 0
+        self.encoding = "utf-8"
+        self._codec: str | None = None  # a fallback codec the rest is transcoded from
+        self._ascii = True  # every byte so far was ASCII
+        handle: Readable = io.BytesIO(data) if isinstance(data, bytes) else data
+        head = handle.read(4)
+        handle.seek(0)
+        if encoding or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            used = encoding or "utf-16"
+            handle, self.encoding = io.BytesIO(_decode(handle.read(), name, used)), used
+        elif head.startswith(b"\xef\xbb\xbf"):
+            handle.seek(3)
+        self._handle = handle
+        self._rest = b""  # bytes read and not yet handed out (the start of a line)
+        self._mac = False  # a file of bare CR line ends (classic Mac)
+        self._started = False
+        self._line = 0  # physical lines handed out so far
+        self._records = 0  # records (rows) numbered so far: lines, until a fallback
+        self.names, self.delimiter = self._header(delimiter, batch_rows)
+
+    # -- blocks of whole lines ----------------------------------------------------------------
+
+    def _block(self, size: int) -> bytes:
+        """The next ``size`` bytes or so, up to a line end (or to the end of the file)."""
+        data = self._rest
+        if len(data) < size:
+            data += self._read(size - len(data))
+        start = max(min(size, len(data)) - 1, 0)
+        while (cut := data.find(b"\n", start)) < 0:  # a long line: read on to its end
+            more = self._read(max(len(data), 1 << 16))
+            if not more:
+                self._rest = b""
+                return data
+            start, data = len(data), data + more
+        self._rest = data[cut + 1 :]
+        return data[: cut + 1]
+
+    def _read(self, size: int) -> bytes:
+        data = self._handle.read(size)
+        if not self._started:  # bare CR line ends (classic Mac): seen in the first read
+            self._started = True
+            self._mac = b"\n" not in data and b"\r" in data
+        return data.replace(b"\r", b"\n") if self._mac else data
+
+    def _lines(self, block: bytes) -> tuple[bytes, pl.Series]:
+        """``block`` as UTF-8 and its lines; polars checks the UTF-8 as it splits, and the
+        first block that is not UTF-8 switches the rest of the file to a fallback codec."""
+        if self._codec is None:
+            try:
+                lines = _split_lines(block)
+            except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
+                if not self._ascii or not block[: _first_invalid_utf8(block)].isascii():
+                    raise InputError(
+                        "the file mixes encodings: UTF-8 first, then bytes that are not UTF-8",
+                        file=self.name,
+                        row=self._records + 1,
+                        hint="save it again as 'CSV UTF-8', or give --encoding",
+                    ) from None
+                self._codec = self.encoding = self._fallback(block)
+            else:
+                self._ascii = self._ascii and block.isascii()
+                return block, lines
+        text = block.decode(self._codec).encode()
+        return text, _split_lines(text)
+
+    def _fallback(self, block: bytes) -> str:
+        """Windows-1252, unless this block or the rest of the file holds a byte it lacks."""
+        found = _CP1252_HOLES.search(block) or _CP1252_HOLES.search(self._rest)
+        where = self._handle.tell()
+        while not found and (ahead := self._handle.read(1 << 24)):
+            found = _CP1252_HOLES.search(ahead)
+        self._handle.seek(where)
+        return "latin-1" if found else "cp1252"
+
+    # -- header and records --------------------------------------------------------------------
+
+    def _header(self, delimiter: str | None, batch_rows: int | None) -> tuple[list[str], str]:
+        """Find the first non-blank line, sniff the delimiter and name the columns; size the
+        batches to ``batch_rows`` lines as long as the lines read so far."""
+        while True:
+            block = self._block(1 << 12)
+            if not block:
+                raise InputError(
+                    "the file has only blank lines", file=self.name, hint="export it again"
+                )
+            text, lines = self._lines(block)
+            _check_nul(lines, self.name)
+            nonblank = (lines.str.strip_chars() != "").arg_true()
+            if nonblank.len():
+                break
+            self._line += lines.len()
+            self.blank_lines += lines.len()
+        first = int(nonblank[0])
+        header = lines[first]
+        self.blank_lines += first
+        self._line += first + 1
+        self._records = self._line
+        self._rest = block[_after_lines(block, first + 1) :] + self._rest  # read again later
+        if batch_rows is not None:
+            estimate = len(text) * batch_rows // max(lines.len(), 1)
+            self.batch_bytes = min(max(estimate, 1), MAX_BATCH_BYTES)
+        sep = delimiter or sniff_delimiter(header)
+        if len(sep) != 1 or len(sep.encode()) != 1:
+            raise InputError(
+                f"the delimiter must be one single-byte character, not {sep!r}",
+                file=self.name,
+                hint="use ',', ';', '|' or tab, or leave --delimiter out to sniff it",
+            )
+        try:
+            fields = next(csv.reader([header], delimiter=sep))
+        except csv.Error as exc:
+            raise InputError(
+                f"cannot read the header row: {exc}",
+                file=self.name,
+                row=first + 1,
+                hint="the header holds a stray line break or quote: fix it in a text editor",
+            ) from None
+        return header_names(fields, self.name), sep
+
+    def empty_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=dict.fromkeys(self.names, pl.String))
+
+    def __iter__(self) -> Iterator[ParsedCsv]:
+        """Batches in file order; row numbers continue from batch to batch."""
+        while True:
+            block = self._block(self.batch_bytes)
+            if not block:
+                return
+            text, lines = self._lines(block)
+            _check_nul(lines, self.name)
+            odd_quotes = (lines.str.count_matches('"', literal=True) % 2 == 1).any()
+            parsed = None if odd_quotes else self._parse_lines(lines, text)
+            if parsed is None:
+                yield self._records_to_end(text)
+                return
+            self._line += lines.len()
+            self._records = self._line
+            yield parsed
+
+    def _parse_lines(self, lines: pl.Series, text: bytes) -> ParsedCsv | None:
+        """The fast path; ``None`` when polars refuses what the line check let through."""
+        sep, names = self.delimiter, self.names
+        rows = pl.DataFrame({"raw": lines, "fields": _width(lines, sep)}).with_row_index(
+            ROW, offset=self._line + 1
+        )
+        blank = rows["raw"].str.strip_chars() == ""
+        good = ~blank & (rows["fields"] == len(names))
+        kept = rows.filter(good)
+        if kept.height < rows.height:  # parse only the well-formed lines
+            text = kept["raw"].str.join("\n").item().encode()
+        try:
+            frame = pl.read_csv(
+                text,
+                has_header=False,
+                new_columns=names,
+                separator=sep,
+                infer_schema=False,
+                raise_if_empty=False,
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        if kept.height == 0:
+            frame = self.empty_frame()
+        if frame.height != kept.height or frame.width != len(names):
+            return None
+        self.blank_lines += int(blank.sum())
+        return ParsedCsv(
+            frame=frame,
+            rows=kept[ROW].cast(pl.Int64),
+            malformed=_malformed(rows.filter(~blank & ~good)),
+            encoding=self.encoding,
+            delimiter=sep,
+            blank_lines=int(blank.sum()),
+        )
+
+    def _records_to_end(self, text: bytes) -> ParsedCsv:
+        """The careful path from this batch to the end of the file (quoted fields spanning
+        lines, or quoting polars refuses): Python's csv module sees whole records."""
+        rest = [text]
+        while block := self._block(self.batch_bytes):
+            rest.append(self._lines(block)[0])
+        parsed = _parse_records(
+            b"".join(rest).decode(),
+            self.name,
+            self.encoding,
+            self.delimiter,
+            self.names,
+            self._records,
+        )
+        self.blank_lines += parsed.blank_lines
+        return parsed
+
+
+def _first_invalid_utf8(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return len(data)
+
+
+def _after_lines(text: bytes, count: int) -> int:
+    """The offset just after the first ``count`` line ends of ``text``."""
+    position = 0
+    for _ in range(count):
+        found = text.find(b"\n", position)
+        if found < 0:
+            return len(text)
+        position = found + 1
+    return position
+
+
+def _check_nul(lines: pl.Series, name: str) -> None:
     if lines.str.contains("\x00", literal=True).any():
         raise InputError(
             "the file holds NUL characters: it is binary, not CSV",
             file=name,
             hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
         )
-    nonblank = (lines.str.strip_chars() != "").arg_true()
-    if nonblank.len() == 0:
-        raise InputError("the file has only blank lines", file=name, hint="export it again")
-    first = int(nonblank[0])
-    sep = delimiter or sniff_delimiter(lines[first])
-    if len(sep) != 1 or len(sep.encode()) != 1:
-        raise InputError(
-            f"the delimiter must be one single-byte character, not {sep!r}",
-            file=name,
-            hint="use ',', ';', '|' or tab, or leave --delimiter out to sniff it",
-        )
-    try:
-        fields = next(csv.reader([lines[first]], delimiter=sep))
-    except csv.Error as exc:
-        raise InputError(
-            f"cannot read the header row: {exc}",
-            file=name,
-            row=first + 1,
-            hint="the header holds a stray line break or quote: fix it in a text editor",
-        ) from None
-    names = header_names(fields, name)
-    if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
-        return _parse_records(utf8.decode(), name, used, sep)
-    parsed = _parse_lines(lines, utf8, first, names, used, sep)
-    return parsed or _parse_records(utf8.decode(), name, used, sep)
 
 
 def header_names(fields: list[str], name: str) -> list[str]:
@@ -212,49 +413,23 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     return plain.scatter(quoted.arg_true(), fixed) + 1
 
 
-def _parse_lines(
-    lines: pl.Series, data: bytes, first: int, names: list[str], encoding: str, sep: str
-) -> ParsedCsv | None:
-    """The fast path; ``None`` when polars refuses what the line check let through."""
-    rows = pl.DataFrame({"raw": lines, "fields": _width(lines, sep)}).with_row_index(ROW, offset=1)
-    body = rows.slice(first + 1)
-    blank = body["raw"].str.strip_chars() == ""
-    good = ~blank & (body["fields"] == len(names))
-    kept = body.filter(good)
-    if first > 0 or kept.height < body.height:  # parse only the header and well-formed lines
-        data = pl.concat([lines.slice(first, 1), kept["raw"]]).str.join("\n").item().encode()
-    try:
-        frame = pl.read_csv(data, separator=sep, infer_schema=False, raise_if_empty=False)
-    except pl.exceptions.PolarsError:
-        return None
-    if frame.height != kept.height or frame.width != len(names):
-        return None
-    return ParsedCsv(
-        frame=frame.rename(dict(zip(frame.columns, names, strict=True))),
-        rows=kept[ROW].cast(pl.Int64),
-        malformed=_malformed(body.filter(~blank & ~good)),
-        encoding=encoding,
-        delimiter=sep,
-        blank_lines=int(blank.sum()) + first,
-    )
-
-
-def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
-    """The careful path (quoted fields spanning lines, or quoting polars refuses): Python's csv
-    module sees whole records; each malformed record keeps its raw text."""
+def _parse_records(
+    text: str, name: str, encoding: str, sep: str, names: list[str], start: int
+) -> ParsedCsv:
+    """Records of ``text`` (after the header) with Python's csv module, numbered from
+    ``start + 1``; each malformed record keeps its raw text."""
     physical = text.split("\n")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    header: list[str] | None = None
-    columns: list[list[str]] = []
+    columns: list[list[str]] = [[] for _ in names]
     numbers: list[int] = []
     bad: list[tuple[int, int, str]] = []
     blank = 0
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
-    number = 0
+    number = start
     try:
         while True:
-            start = reader.line_num
+            begin = reader.line_num
             number += 1
             try:
                 record = next(reader)
@@ -262,11 +437,8 @@ def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
                 break
             if not record or (len(record) == 1 and not record[0].strip()):
                 blank += 1
-            elif header is None:
-                header = record
-                columns = [[] for _ in record]
-            elif len(record) != len(header):
-                raw = "\n".join(physical[start : reader.line_num]).rstrip("\r")
+            elif len(record) != len(names):
+                raw = "\n".join(physical[begin : reader.line_num]).rstrip("\r")
                 bad.append((number, len(record), raw))
             else:
                 numbers.append(number)
@@ -281,9 +453,6 @@ def _parse_records(text: str, name: str, encoding: str, sep: str) -> ParsedCsv:
         ) from None
     finally:
         csv.field_size_limit(limit)
-    if header is None:
-        raise InputError("the file has only blank lines", file=name, hint="export it again")
-    names = header_names(header, name)
     frame = pl.DataFrame(
         {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
     ).with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol, cast
 
 import polars as pl
 
@@ -30,14 +32,30 @@ from listprep.dndindex import (
 )
 from listprep.errors import ConfigError
 from listprep.limits import Channel, Method
-from listprep.lists import dropped_columns, header_bytes, list_columns, list_exprs, row_bytes
+from listprep.lists import (
+    NUMBER,
+    dropped_columns,
+    header_bytes,
+    list_columns,
+    list_exprs,
+    row_bytes,
+)
 from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
 from listprep.privacy import mask_digit_runs, mask_expr
-from listprep.reader import ROW_ID, InputInfo, Source, read_sources
-from listprep.registers import Register, load_register
-from listprep.rejects import REJECT_COLUMNS, StageOutput, rejects_csv
+from listprep.reader import (
+    ROW_ID,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    Batch,
+    InputInfo,
+    Source,
+    open_sources,
+)
+from listprep.registers import Register, e164_key, load_register
+from listprep.rejects import REJECT_COLUMNS, REJECT_SCHEMA, StageOutput, rejects_csv
 from listprep.report import report_html, summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
+from listprep.stages.dedupe import SeenNumbers
 from listprep.stages.normalise import E164
 from listprep.stages.scrub import combine_suppressions
 from listprep.stages.split import CAMPAIGN, CHUNK, DAY
@@ -54,13 +72,32 @@ from listprep.stages.template import (
     validate_template,
     with_number_variable,
 )
-from listprep.writer import write_outputs
+from listprep.writer import Staging, write_outputs
 
 STAGES = ("read", "normalise", "dedupe", "scrub", "check_template")
+_BYTES = "_bytes"
+_KEY = "_key"
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class _Summary:
+    """What both results show: the manifest as the CLI's table and as a notebook view."""
+
+    manifest: dict[str, Any]
+
+    @property
+    def report(self) -> str:
+        """The summary the CLI prints: funnel, rejects by reason, lists, campaigns, estimates."""
+        return summary_text(self.manifest)
+
+    def __repr__(self) -> str:
+        return self.report
+
+    def _repr_html_(self) -> str:
+        return summary_html(self.manifest)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Result(_Summary):
     """What :func:`prepare` returns: frames to inspect, and the files :meth:`write` puts on disk."""
 
     lists: pl.DataFrame
@@ -75,11 +112,6 @@ class Result:
         """Write lists, requests, rejects and manifest into ``outdir``, atomically."""
         return write_outputs(outdir, self.files, force=force)
 
-    @property
-    def report(self) -> str:
-        """The summary the CLI prints: funnel, rejects by reason, lists, campaigns, estimates."""
-        return summary_text(self.manifest)
-
     def to_pandas(self, frame: str = "lists") -> Any:
         """``lists`` or ``rejects`` as a pandas DataFrame (needs pandas and pyarrow)."""
         if frame not in ("lists", "rejects"):
@@ -92,11 +124,13 @@ class Result:
                 f"to_pandas needs {exc.name}", hint="pip install pandas pyarrow"
             ) from None
 
-    def __repr__(self) -> str:
-        return self.report
 
-    def _repr_html_(self) -> str:
-        return summary_html(self.manifest)
+@dataclass(frozen=True, slots=True, repr=False)
+class Written(_Summary):
+    """What :func:`prepare_to` returns: the output folder and its manifest."""
+
+    outdir: Path
+    manifest: dict[str, Any]
 
 
 def prepare(
@@ -110,68 +144,216 @@ def prepare(
 
     Give either a :class:`PipelineConfig` or its options as keywords
     (``prepare("a.csv", channel="sms", template="Hi @@first_name")``). ``progress`` receives
-    a short message as each step starts (stage names and counts, never data).
+    a short message as each step starts (stage names and counts, never data). Everything is
+    held in memory; :func:`prepare_to` writes as it goes, for inputs of any size.
     """
-    say = progress or (lambda _message: None)
+    cfg = _config(config, options)
+    outputs = _InMemory(redact=cfg.output.redact_rejects)
+    manifest, lists = _execute(sources, cfg, progress, outputs)
+    kept = pl.concat(outputs.kept)  # a frame of no rows still makes one batch
+    return Result(
+        lists=kept.hstack(lists.select(CAMPAIGN, CHUNK, DAY)).drop(ROW_ID),
+        rejects=pl.concat(outputs.rejected).select(REJECT_COLUMNS),
+        manifest=manifest,
+        files=dict(sorted(outputs.files.items())),
+    )
+
+
+def prepare_to(
+    outdir: str | os.PathLike[str],
+    sources: Source | Iterable[Source],
+    config: PipelineConfig | None = None,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> Written:
+    """Run the pipeline and write its outputs into ``outdir`` as they are made.
+
+    The same files as ``prepare(...).write(outdir)``, byte for byte, but memory stays bounded
+    by the batch size (``batch_rows``) and the kept rows' narrow columns: list rows wait in a
+    spill file inside the staging folder until the split is known.
+    """
+    cfg = _config(config, options)
+    with Staging(outdir, force=force) as staging:
+        outputs = _OnDisk(staging, redact=cfg.output.redact_rejects)
+        manifest, _ = _execute(sources, cfg, progress, outputs)
+        outputs.close()
+    return Written(outdir=Path(outdir), manifest=manifest)
+
+
+def _config(config: PipelineConfig | None, options: dict[str, Any]) -> PipelineConfig:
     if config is not None and options:
         raise ConfigError("give a PipelineConfig or keyword options, not both")
-    cfg = config or PipelineConfig.from_options(**options)
+    return config or PipelineConfig.from_options(**options)
+
+
+class _Outputs(Protocol):
+    """Where a run's rows and files go: memory (:func:`prepare`) or a staging folder."""
+
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None: ...
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame: ...
+
+    def put(self, relative: str, data: bytes) -> None: ...
+
+    def rejects_entry(self) -> dict[str, Any]: ...
+
+
+class _InMemory:
+    def __init__(self, *, redact: bool) -> None:
+        self.kept: list[pl.DataFrame] = []
+        self.listed_parts: list[pl.DataFrame] = []
+        self.rejected: list[pl.DataFrame] = []
+        self.files: dict[str, bytes] = {}
+        self._listed: pl.DataFrame | None = None
+        self._rejects = _RejectsFile(io.BytesIO(), redact=redact)
+
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        self.kept.append(kept)
+        self.listed_parts.append(listed)
+        self.rejected.append(rejected)
+        self._rejects.add(rejected)
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame:
+        if self._listed is None:
+            self._listed = pl.concat(self.listed_parts, rechunk=True)
+        return self._listed.slice(start, rows)
+
+    def put(self, relative: str, data: bytes) -> None:
+        self.files[relative] = data
+
+    def rejects_entry(self) -> dict[str, Any]:
+        entry = self._rejects.entry()
+        self.files["rejects.csv"] = cast(io.BytesIO, self._rejects.handle).getvalue()
+        return entry
+
+
+class _OnDisk:
+    """Files straight into the staging folder; list rows spilled (Arrow IPC) until split."""
+
+    _SPILL = ".listed.arrow"
+
+    def __init__(self, staging: Staging, *, redact: bool) -> None:
+        self.staging = staging
+        self._spill = staging.file(self._SPILL)
+        self._spilled: list[Path] = []
+        with staging.writing():
+            handle = staging.file("rejects.csv").open("wb")
+        self._rejects = _RejectsFile(handle, redact=redact)
+
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        part = self._spill.with_name(f"{self._SPILL}.{len(self._spilled):05d}")
+        with self.staging.writing():
+            listed.write_ipc(part)
+            self._spilled.append(part)
+            self._rejects.add(rejected)
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame:
+        return pl.scan_ipc(self._spilled).slice(start, rows).collect()
+
+    def put(self, relative: str, data: bytes) -> None:
+        self.staging.write(relative, data)
+
+    def rejects_entry(self) -> dict[str, Any]:
+        with self.staging.writing():
+            entry = self._rejects.entry()
+            self._rejects.handle.close()
+        return entry
+
+    def close(self) -> None:
+        for part in self._spilled:
+            part.unlink()
+
+
+class _RejectsFile:
+    """rejects.csv written batch by batch: the header once, then each batch's rows."""
+
+    def __init__(self, handle: BinaryIO, *, redact: bool) -> None:
+        self.handle = handle
+        self.redact = redact
+        self._digest = hashlib.sha256()
+        self._rows = self._bytes = 0
+        self._header = True
+
+    def add(self, rejected: pl.DataFrame) -> None:
+        data = rejects_csv(rejected, redact=self.redact, header=self._header)
+        self._write(data)
+        self._rows += rejected.height
+
+    def _write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self._digest.update(data)
+        self._bytes += len(data)
+        self._header = False
+
+    def entry(self) -> dict[str, Any]:
+        if self._header:
+            self._write(rejects_csv(pl.DataFrame(schema=REJECT_SCHEMA), header=True))
+        return {
+            "file": "rejects.csv",
+            "rows": self._rows,
+            "bytes": self._bytes,
+            "sha256": self._digest.hexdigest(),
+        }
+
+
+def _execute(
+    sources: Source | Iterable[Source],
+    cfg: PipelineConfig,
+    progress: Callable[[str], None] | None,
+    outputs: _Outputs,
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """Read and run the stages batch by batch, then split, render and write through
+    ``outputs``; return the manifest and the kept rows' narrow frame with their lists."""
+    say = progress or (lambda _message: None)
     created = created_at()
     day_capacity = plan_capacity(
         cfg.campaign, cfg.channel, promotional=cfg.scrub.purpose is not Purpose.TRANSACTIONAL
     )
-    say("reading inputs")
-    read = read_sources(sources, cfg.read)
-    frame, renamed = rename_headers(read.kept, cfg.template)
-    inputs = read.inputs
-    columns = frame.collect_schema().names()
+    say("opening inputs")
+    opened = open_sources(sources, cfg.read)
+    columns_frame, renamed = rename_headers(opened.empty().lazy(), cfg.template)
+    columns = columns_frame.collect_schema().names()
     _check_template_fits(cfg, columns, renamed)
-    say(f"read {sum(i.rows for i in inputs):,} rows from {len(inputs)} input(s); loading registers")
+    say("loading registers")
     dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
-
-    say("normalising phone numbers")
-    normalised = _run(normalise(frame, cfg.normalise))
-    normalise_stats = normalised.kept.select(
-        pl.len().alias("rows"),
-        pl.col("_had_extension").sum().alias("extensions_dropped"),
-        (pl.col("_multi_number") & (pl.col("_part") == 0)).sum().alias("multi_number_cells"),
-    ).collect()
-    say("deduplicating")
-    unique = _run(dedupe(normalised.kept))
-    say("scrubbing against DND registers and suppression lists")
-    allowed = _run(
-        scrub(unique.kept, cfg.scrub, dnd=dnd or None, suppress=combine_suppressions(suppress))
-    )
-    say("checking the template")
-    rendered = _run(
-        check_template(
-            with_number_variable(allowed.kept, cfg.template),
-            cfg.template,
-            rule_failures=column_check_failures(frame, cfg.template),
-        )
-    )
-    kept = rendered.kept.collect()
-    stage_rejects = [
-        stage.rejected.collect() for stage in (read, normalised, unique, allowed, rendered)
-    ]
-    kept = kept.sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
-    say(f"splitting {kept.height:,} contacts into lists and campaigns")
-    sized = cfg.split.max_bytes is not None
     escape = cfg.output.escape_formulas
+    checker = _Checker(cfg, dnd=dnd, suppress=combine_suppressions(suppress))
+    stage_rejects = dict.fromkeys(STAGES, 0)
+    reasons: Counter[str] = Counter()
+    normalise_stats: Counter[str] = Counter()
+    narrow: list[pl.DataFrame] = []
+    samples: list[str] = []
+    rows_read = 0
+    for batch in opened:
+        rows_read += batch.kept.height + batch.rejected.height
+        say(f"{rows_read:,} rows read: normalising, deduplicating, scrubbing, checking")
+        kept, parts, stats = checker.check(batch)
+        normalise_stats.update(stats)
+        for stage, part in zip(STAGES, parts, strict=True):
+            stage_rejects[stage] += part.height
+        rejected = pl.concat(parts).sort(ROW_ID, maintain_order=True)
+        reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
+        listed = kept.select(list_exprs(layout, escape=escape))
+        narrow.append(_narrow(cfg, kept, listed, names))
+        if len(samples) < 3:
+            samples += _samples(cfg, kept, 3 - len(samples))
+        outputs.add(kept, listed, rejected)
+    inputs = opened.inputs
+    kept_rows = pl.concat(narrow)  # a frame of no rows still makes one batch
     lists = split(
-        kept,
+        kept_rows,
         cfg.split,
-        row_bytes=row_bytes(kept.select(list_exprs(layout, escape=escape)), names)
-        if sized
-        else None,
+        row_bytes=None if cfg.split.max_bytes is None else kept_rows.get_column(_BYTES),
         header_bytes=header_bytes(names),
         day_capacity=day_capacity,
     )
-    rejects = pl.concat(stage_rejects).sort(ROW_ID, maintain_order=True)
-    files, list_entries, campaigns = _render(cfg, lists, layout)
+    say(f"writing {lists.height:,} contacts into lists and campaigns")
+    list_entries, campaigns = _render(cfg, lists, names, outputs)
     warnings = register_warnings + _schedule_warnings(cfg, created)
     figures, late = estimate(
         cfg.campaign,
@@ -181,7 +363,7 @@ def prepare(
     )
     for entry in campaigns:
         entry["estimate"] = figures[entry["index"]]
-    files["rejects.csv"] = rejects_csv(rejects, redact=cfg.output.redact_rejects)
+    rejects_entry = outputs.rejects_entry()
     manifest = _manifest(
         cfg,
         inputs=inputs,
@@ -189,32 +371,83 @@ def prepare(
             "dnd": [r.describe() for r in dnd_reports],
             "suppress": [r.describe() for r in suppress],
         },
-        stage_rejects=dict(zip(STAGES, (r.height for r in stage_rejects), strict=True)),
-        normalise_stats=normalise_stats.row(0, named=True),
-        rejects=rejects,
+        stage_rejects=stage_rejects,
+        normalise_stats=dict(normalise_stats),
+        rejected_by_reason=dict(sorted(reasons.items())),
         lists=lists,
         layout=layout,
         columns=columns,
         renamed=renamed,
         list_entries=list_entries,
         campaigns=campaigns,
-        rejects_entry={
-            "file": "rejects.csv",
-            "rows": rejects.height,
-            "bytes": len(files["rejects.csv"]),
-            "sha256": _sha256(files["rejects.csv"]),
-        },
+        rejects_entry=rejects_entry,
         created=created,
         warnings=warnings + late,
     )
-    files["manifest.json"] = to_json(manifest)
-    files["report.html"] = report_html(manifest, _samples(cfg, lists)).encode()
-    return Result(
-        lists=lists.drop(ROW_ID),
-        rejects=rejects.select(REJECT_COLUMNS),
-        manifest=manifest,
-        files=dict(sorted(files.items())),
-    )
+    outputs.put("manifest.json", to_json(manifest))
+    outputs.put("report.html", report_html(manifest, samples).encode())
+    return manifest, lists
+
+
+class _Checker:
+    """The stages from normalise to the template check, over one batch at a time; it carries
+    the numbers kept so far from batch to batch, so dedupe sees across batches."""
+
+    def __init__(
+        self, cfg: PipelineConfig, *, dnd: list[Register | DndIndex], suppress: pl.DataFrame | None
+    ) -> None:
+        self.cfg = cfg
+        self.dnd = dnd or None
+        self.suppress = suppress
+        self.seen = SeenNumbers()
+
+    def check(self, batch: Batch) -> tuple[pl.DataFrame, list[pl.DataFrame], dict[str, int]]:
+        """Kept rows in input order, each stage's rejects (in :data:`STAGES` order) and the
+        normaliser's figures. Each stage's frame is dropped as soon as the next is made."""
+        cfg = self.cfg
+        frame, _ = rename_headers(batch.kept.lazy(), cfg.template)
+        rule_failures = column_check_failures(frame, cfg.template)
+        rejected = [batch.rejected]
+        stage = _run(normalise(frame, cfg.normalise))
+        stats = stage.kept.select(
+            pl.len().alias("rows"),
+            pl.col("_had_extension").sum().alias("extensions_dropped"),
+            (pl.col("_multi_number") & (pl.col("_part") == 0)).sum().alias("multi_number_cells"),
+        )
+        figures = stats.collect().row(0, named=True)
+        rejected.append(stage.rejected.collect())
+        stage = _run(dedupe(stage.kept, self.seen))
+        self.seen.add(stage.kept.collect())
+        rejected.append(stage.rejected.collect())
+        stage = _run(scrub(stage.kept, cfg.scrub, dnd=self.dnd, suppress=self.suppress))
+        rejected.append(stage.rejected.collect())
+        stage = _run(
+            check_template(
+                with_number_variable(stage.kept, cfg.template),
+                cfg.template,
+                rule_failures=rule_failures,
+            )
+        )
+        rejected.append(stage.rejected.collect())
+        return stage.kept.collect().sort(ROW_ID, maintain_order=True), rejected, figures
+
+
+def _narrow(
+    cfg: PipelineConfig, kept: pl.DataFrame, listed: pl.DataFrame, names: list[str]
+) -> pl.DataFrame:
+    """What the split and the manifest need of each kept row, a few bytes a row."""
+    columns = [
+        ROW_ID,
+        e164_key(pl.col(E164)).alias(_KEY),
+        pl.col(SOURCE_FILE).cast(pl.Categorical),
+        SOURCE_ROW,
+    ]
+    if cfg.channel is Channel.SMS:
+        columns += [pl.col(SMS_ENCODING).cast(pl.Categorical), SMS_SEGMENTS, SMS_LENGTH]
+    frame = kept.select(columns)
+    if cfg.split.max_bytes is not None:
+        frame = frame.with_columns(row_bytes(listed, names).alias(_BYTES))
+    return frame
 
 
 def _run(stage: StageOutput) -> StageOutput:
@@ -235,17 +468,15 @@ def _sha256(data: bytes) -> str:
 
 
 def _render(
-    cfg: PipelineConfig, lists: pl.DataFrame, layout: dict[str, list[str]]
-) -> tuple[dict[str, bytes], list[dict[str, Any]], list[dict[str, Any]]]:
-    """List files and request bodies, with their manifest entries.
+    cfg: PipelineConfig, lists: pl.DataFrame, names: list[str], outputs: _Outputs
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """List files and request bodies through ``outputs``, with their manifest entries.
 
-    The splitter keeps each list a contiguous run of rows, so lists are zero-copy slices of
-    one projection of the output columns.
+    The splitter keeps each list a contiguous run of kept rows, so a list is a slice of the
+    rendered rows (``outputs.listed``).
     """
-    files: dict[str, bytes] = {}
     list_entries: list[dict[str, Any]] = []
     campaigns: list[dict[str, Any]] = []
-    projected = lists.select(list_exprs(layout, escape=cfg.output.escape_formulas))
     runs = lists.group_by(CAMPAIGN, DAY, CHUNK, maintain_order=True).len().rows()
     start = 0
     for campaign, day in dict.fromkeys((c, d) for c, d, _, _ in runs):
@@ -255,8 +486,8 @@ def _render(
         for chunk, n in members:
             if cfg.method is not Method.INLINE:
                 name = f"lists/campaign-{campaign:02d}/list-{chunk:02d}.csv"
-                data = projected.slice(start, n).write_csv().encode()
-                files[name] = data
+                data = outputs.listed(start, n).write_csv().encode()
+                outputs.put(name, data)
                 list_files.append(name)
                 list_entries.append(
                     {
@@ -270,7 +501,9 @@ def _render(
                     }
                 )
             start += n
-        numbers = lists[E164].slice(first, contacts).to_list() if not list_files else None
+        numbers = None
+        if not list_files:
+            numbers = outputs.listed(first, contacts).get_column(NUMBER).to_list()
         schedule = schedule_for(cfg.campaign, day)
         request_file = f"requests/campaign-{campaign:02d}.json"
         body = to_json(
@@ -278,7 +511,7 @@ def _render(
                 cfg, campaign, list_files=list_files, numbers=numbers, schedule=schedule
             )
         )
-        files[request_file] = body
+        outputs.put(request_file, body)
         campaigns.append(
             {
                 "index": campaign,
@@ -290,7 +523,7 @@ def _render(
                 "request_sha256": _sha256(body),
             }
         )
-    return files, list_entries, campaigns
+    return list_entries, campaigns
 
 
 def _load_dnd(
@@ -320,7 +553,7 @@ def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
     return sms_schedule_warnings(schedule_for(cfg.campaign, 1), now_utc(created))
 
 
-def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int = 3) -> list[str]:
+def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int) -> list[str]:
     """A few rendered messages for the report, each led by its masked number.
 
     A template may quote a phone column, so any run of 7 or more digits in the text is
@@ -345,7 +578,7 @@ def _manifest(
     registers: dict[str, list[dict[str, object]]],
     stage_rejects: dict[str, int],
     normalise_stats: dict[str, int],
-    rejects: pl.DataFrame,
+    rejected_by_reason: dict[str, int],
     lists: pl.DataFrame,
     layout: dict[str, list[str]],
     columns: list[str],
@@ -363,12 +596,11 @@ def _manifest(
     for stage, rejected in stage_rejects.items():
         out = flowing - rejected
         if stage == "normalise":  # --multi split turns one cell into several contacts
-            derived = normalise_stats["rows"] - out
-            out = normalise_stats["rows"]
+            derived = normalise_stats.get("rows", 0) - out
+            out = normalise_stats.get("rows", 0)
         stages[stage] = {"in": flowing, "out": out, "rejected": rejected}
         flowing = out
     stages["split"] = {"in": flowing, "out": lists.height}
-    by_reason = rejects.group_by("reason").len().sort("reason")
     manifest: dict[str, Any] = {
         "manifest_version": MANIFEST_VERSION,
         "listprep_version": version("listprep"),
@@ -395,18 +627,18 @@ def _manifest(
             "input_rows": input_rows,
             "derived_rows": derived,
             "output_rows": lists.height,
-            "rejected_rows": rejects.height,
-            "rejected_by_reason": dict(by_reason.iter_rows()),
+            "rejected_rows": rejects_entry["rows"],
+            "rejected_by_reason": rejected_by_reason,
             "stages": stages,
-            "extensions_dropped": normalise_stats["extensions_dropped"],
-            "multi_number_cells": normalise_stats["multi_number_cells"],
+            "extensions_dropped": normalise_stats.get("extensions_dropped", 0),
+            "multi_number_cells": normalise_stats.get("multi_number_cells", 0),
         },
         "columns": {"list": list(layout), "dropped": dropped_columns(columns, layout)},
         "renamed_headers": renamed,
         "lists": list_entries,
         "rejects": rejects_entry,
         "campaigns": campaigns,
-        "numbers_in_one_list_only": lists[E164].is_unique().all() if lists.height else True,
+        "numbers_in_one_list_only": lists[_KEY].is_unique().all() if lists.height else True,
         "estimate": _estimate(cfg, campaigns),
         "warnings": warnings,
     }

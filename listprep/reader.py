@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeGuard, cast
+from typing import Any, BinaryIO, NamedTuple, TypeGuard, cast
 
 import polars as pl
 
 from listprep.config import ReadConfig
-from listprep.csvfile import parse
+from listprep.csvfile import CsvStream
 from listprep.errors import InputError, RejectReason
 
 Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | Any
@@ -131,10 +132,28 @@ class ReadOutput(NamedTuple):
     inputs: tuple[InputInfo, ...]
 
 
+class Batch(NamedTuple):
+    """Some consecutive rows of one input: rows to process, and its malformed records."""
+
+    kept: pl.DataFrame
+    """Every input's columns (empty where this input lacks one), identity and ``_phone_raw``."""
+    rejected: pl.DataFrame
+    """Malformed records as rejects rows."""
+
+
 def read_sources(
     sources: Source | Iterable[Source], config: ReadConfig = ReadConfig()
 ) -> ReadOutput:
     """Read every source as text, add the row-identity columns, and stack them in order."""
+    stream = open_sources(sources, config)
+    batches = list(stream)
+    kept = [b.kept for b in batches] or [stream.empty()]
+    rejected = [b.rejected for b in batches] or [_malformed_rejects(_NO_MALFORMED, 0, "", 0)]
+    return ReadOutput(pl.concat(kept).lazy(), pl.concat(rejected).lazy(), stream.inputs)
+
+
+def open_sources(sources: Source | Iterable[Source], config: ReadConfig = ReadConfig()) -> Inputs:
+    """Open every source (headers read, phone columns found) without reading the rows yet."""
     items: list[Source] = [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
     if not items:
         raise InputError("no inputs given", hint="pass at least one CSV file or frame")
@@ -146,64 +165,74 @@ def read_sources(
             file=twice[0],
             hint="give each input once",
         )
-    frames: list[pl.DataFrame] = []
-    malformed: list[pl.DataFrame] = []
-    infos: list[InputInfo] = []
-    offset = 0
-    for index, source in enumerate(items, start=1):
-        loaded = _load(source, index, len(items), config)
-        name, frame = loaded.name, loaded.frame
-        phone = find_phone_column(_user_columns(frame), name, config.phone_column)
-        identity = [
+    return Inputs([_open(s, i, len(items), config) for i, s in enumerate(items, start=1)])
+
+
+class Inputs:
+    """Opened inputs: their columns now, their rows in batches as iterated, their facts after."""
+
+    def __init__(self, opened: list[_Opened]) -> None:
+        self._opened = opened
+        self.columns: list[str] = list(dict.fromkeys(c for o in opened for c in o.columns))
+        """Every input's columns, in order of first appearance."""
+        self._infos: list[InputInfo] = []
+
+    @property
+    def inputs(self) -> tuple[InputInfo, ...]:
+        """What the manifest says of each input (complete once every batch is read)."""
+        return tuple(self._infos)
+
+    def empty(self) -> pl.DataFrame:
+        return self._frame(pl.DataFrame(schema={SOURCE_ROW: pl.Int64}), "", 0, "")
+
+    def _frame(self, frame: pl.DataFrame, name: str, offset: int, phone: str) -> pl.DataFrame:
+        have = set(frame.columns)
+        return frame.select(
+            *(pl.col(c) if c in have else pl.lit(None, pl.String).alias(c) for c in self.columns),
+            pl.col(SOURCE_ROW).cast(pl.Int64),
             pl.lit(name, pl.String).alias(SOURCE_FILE),
-            (pl.col(SOURCE_ROW) + offset).alias(ROW_ID),
-        ]
-        frames.append(frame.with_columns(*identity, pl.col(phone).fill_null("").alias(PHONE_RAW)))
-        malformed.append(
-            loaded.malformed.with_columns(*identity)
-            .select(
-                SOURCE_FILE,
-                SOURCE_ROW,
-                pl.lit("read").alias("stage"),
-                pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
-                pl.when(pl.col("fields") == 0)
-                .then(
-                    pl.lit("broken quoting: a quote inside a field, or text after a closing quote")
-                )
-                .otherwise(
-                    pl.format(
-                        "{} field(s) where the header has {}",
-                        "fields",
-                        pl.lit(len(_user_columns(frame))),
-                    )
-                )
-                .alias("detail"),
-                pl.col("raw").alias("raw_value"),
-                ROW_ID,
-            )
-            .rename({SOURCE_FILE: "source_file", SOURCE_ROW: "source_row"})
+            (pl.col(SOURCE_ROW).cast(pl.Int64) + offset).alias(ROW_ID),
+            (pl.col(phone).fill_null("") if phone else pl.lit("")).alias(PHONE_RAW),
         )
-        last_row = pl.concat([frame[SOURCE_ROW], loaded.malformed[SOURCE_ROW]]).max()
-        offset += cast(int, last_row or 0) + 1
-        infos.append(
-            InputInfo(
-                path=name,
-                sha256=loaded.sha256,
-                rows=frame.height + loaded.malformed.height,
-                phone_column=phone,
-                columns=tuple(_user_columns(frame)),
-                encoding=loaded.encoding,
-                delimiter=loaded.delimiter,
-                blank_lines=loaded.blank_lines,
-                sheet=loaded.sheet,
-            )
-        )
-    stacked = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0]
-    return ReadOutput(stacked.lazy(), pl.concat(malformed).lazy(), tuple(infos))
+
+    def __iter__(self) -> Iterator[Batch]:
+        offset = 0
+        for opened in self._opened:
+            rows = last = 0
+            for frame, malformed in opened.batches:
+                rows += frame.height + malformed.height
+                last = max(last, _last_row(frame), _last_row(malformed))
+                yield Batch(
+                    self._frame(frame, opened.name, offset, opened.phone),
+                    _malformed_rejects(malformed, offset, opened.name, len(opened.columns)),
+                )
+            if rows == 0 and opened.is_file:
+                raise InputError(
+                    "the file has a header but no data rows",
+                    file=opened.name,
+                    hint="remove it from the inputs, or export the contacts again",
+                )
+            self._infos.append(opened.info(rows))
+            offset += last + 1
 
 
-def _user_columns(frame: pl.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c != SOURCE_ROW]
+def _last_row(frame: pl.DataFrame) -> int:
+    return cast(int, frame[SOURCE_ROW].max() or 0) if frame.height else 0
+
+
+def _malformed_rejects(malformed: pl.DataFrame, offset: int, name: str, width: int) -> pl.DataFrame:
+    return malformed.select(
+        pl.lit(name, pl.String).alias("source_file"),
+        pl.col(SOURCE_ROW).cast(pl.Int64).alias("source_row"),
+        pl.lit("read").alias("stage"),
+        pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
+        pl.when(pl.col("fields") == 0)
+        .then(pl.lit("broken quoting: a quote inside a field, or text after a closing quote"))
+        .otherwise(pl.format("{} field(s) where the header has {}", "fields", pl.lit(width)))
+        .alias("detail"),
+        pl.col("raw").alias("raw_value"),
+        (pl.col(SOURCE_ROW).cast(pl.Int64) + offset).alias(ROW_ID),
+    )
 
 
 def _is_single(sources: object) -> bool:
@@ -216,20 +245,30 @@ def _is_pandas(obj: object) -> TypeGuard[Any]:
     return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
 
 
-class _Loaded(NamedTuple):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Opened:
+    """One input, opened: its name, columns and phone column; ``batches`` yields its rows
+    (text columns plus ``_source_row``) and malformed records; ``info`` is read after."""
+
     name: str
-    frame: pl.DataFrame
-    """Text columns plus ``_source_row``."""
-    malformed: pl.DataFrame
-    sha256: str | None
-    encoding: str | None
-    delimiter: str | None
-    blank_lines: int
-    sheet: str | None = None
+    columns: list[str]
+    phone: str
+    batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]]
+    facts: Callable[[], dict[str, Any]]
+    is_file: bool = False
+
+    def info(self, rows: int) -> InputInfo:
+        return InputInfo(
+            path=self.name,
+            rows=rows,
+            phone_column=self.phone,
+            columns=tuple(self.columns),
+            **self.facts(),
+        )
 
 
-def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded:
-    """One source as an all-text frame with its row numbers and what the manifest says of it."""
+def _open(source: Source, index: int, count: int, config: ReadConfig) -> _Opened:
+    """One source as batches of text rows with their row numbers."""
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
     if _is_pandas(source):  # as text in pandas first: object columns mix ints and strings
@@ -240,39 +279,84 @@ def _load(source: Source, index: int, count: int, config: ReadConfig) -> _Loaded
         text = _strip_headers(text, name).with_columns(
             pl.int_range(1, text.height + 1, dtype=pl.Int64).alias(SOURCE_ROW)
         )
-        return _Loaded(name, text, _NO_MALFORMED, None, None, None, 0)
+        return _frame_input(name, text, config, sha256=None)
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         path = Path(name)
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            return _load_excel(path, name, config.sheet)
-        digest, data = _read_bytes(path, name, config.encoding)
-        parsed = parse(data, name, encoding=config.encoding, delimiter=config.delimiter)
-        if parsed.frame.height + parsed.malformed.height == 0:
-            raise InputError(
-                "the file has a header but no data rows",
-                file=name,
-                hint="remove it from the inputs, or export the contacts again",
-            )
-        return _Loaded(
-            name,
-            _strip_headers(parsed.frame, name).with_columns(parsed.rows.alias(SOURCE_ROW)),
-            parsed.malformed,
-            digest,
-            parsed.encoding,
-            parsed.delimiter,
-            parsed.blank_lines,
-        )
+            frame, sheet = _load_excel(path, name, config.sheet)
+            return _frame_input(name, frame, config, sha256=sha256_file(path), sheet=sheet)
+        return _csv_input(path, name, config)
     raise InputError(
         f"cannot read a {type(source).__name__}",
         hint="give a CSV path, a polars DataFrame/LazyFrame or a pandas DataFrame",
     )
 
 
+def _frame_input(
+    name: str,
+    frame: pl.DataFrame,
+    config: ReadConfig,
+    *,
+    sha256: str | None,
+    sheet: str | None = None,
+) -> _Opened:
+    columns = [c for c in frame.columns if c != SOURCE_ROW]
+    phone = find_phone_column(columns, name, config.phone_column)
+    step = config.batch_rows
+    batches = (
+        (frame.slice(start, step), _NO_MALFORMED) for start in range(0, max(frame.height, 1), step)
+    )
+    return _Opened(
+        name=name,
+        columns=columns,
+        phone=phone,
+        batches=batches,
+        facts=lambda: {"sha256": sha256, "sheet": sheet},
+    )
+
+
+def _csv_input(path: Path, name: str, config: ReadConfig) -> _Opened:
+    handle = _open_csv(path, name, config.encoding)
+    stream = CsvStream(
+        handle,
+        name,
+        encoding=config.encoding,
+        delimiter=config.delimiter,
+        batch_rows=config.batch_rows,
+    )
+    columns = _check_headers(stream.names, name)
+    phone = find_phone_column(columns, name, config.phone_column)
+
+    facts: dict[str, Any] = {}
+
+    def batches() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        try:
+            for parsed in stream:
+                yield parsed.frame.with_columns(parsed.rows.alias(SOURCE_ROW)), parsed.malformed
+            facts.update(
+                sha256=handle.hexdigest(),
+                encoding=stream.encoding,
+                delimiter=stream.delimiter,
+                blank_lines=stream.blank_lines,
+            )
+        finally:
+            handle.close()
+
+    return _Opened(
+        name=name,
+        columns=columns,
+        phone=phone,
+        batches=batches(),
+        facts=lambda: facts,
+        is_file=True,
+    )
+
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
-def _load_excel(path: Path, name: str, sheet: str | int | None) -> _Loaded:
+def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.DataFrame, str]:
     """One worksheet, every cell as text (fastexcel): a phone column never goes through floats
     as far as the workbook allows (a number cell holds at most 15 significant digits)."""
     if not path.is_file():
@@ -307,9 +391,7 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> _Loaded:
     if text.height == 0:
         raise InputError(f"sheet {sheet_name!r} has a header but no data rows", file=name)
     rows = pl.int_range(2, text.height + 2, dtype=pl.Int64, eager=True).alias(SOURCE_ROW)
-    return _Loaded(
-        name, text.with_columns(rows), _NO_MALFORMED, sha256_file(path), None, None, 0, sheet_name
-    )
+    return text.with_columns(rows), sheet_name
 
 
 _NO_MALFORMED = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String})
@@ -323,49 +405,104 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_bytes(path: Path, name: str, encoding: str | None = None) -> tuple[str, bytes]:
-    """The file's sha256 and its bytes (gzip undone), after refusing what is clearly not CSV."""
+class _HashingReader:
+    """A binary file that hashes each byte once as it is read (reading ahead and seeking
+    back, as the encoding check may, does not hash twice)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._digest = hashlib.sha256()
+        self._hashed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        start = self._handle.tell()
+        data = self._handle.read(size)
+        skip = self._hashed - start
+        if skip < len(data):
+            self._digest.update(data[max(skip, 0) :])
+            self._hashed = start + len(data)
+        return data
+
+    def seek(self, position: int) -> int:
+        return self._handle.seek(position)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def hexdigest(self) -> str:
+        """The whole file's sha256 (the rest is read and hashed if it was not yet)."""
+        while self.read(1 << 20):
+            pass
+        return self._digest.hexdigest()
+
+
+def _open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingReader:
+    """The file opened for reading (a gzip file decompressed), after refusing what is clearly
+    not CSV; its sha256 is of the file as stored."""
     if not path.exists():
         raise InputError("no such file", file=name, hint="check the path")
     if path.is_dir():
         raise InputError("this is a folder, not a CSV file", file=name, hint="name the CSV files")
     try:
-        data = path.read_bytes()
+        handle = _HashingReader(path.open("rb"))
+        head = handle.read(65536)
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", file=name) from None
-    digest = hashlib.sha256(data).hexdigest()
-    if data.startswith(b"\x1f\x8b"):
+    if head.startswith(b"\x1f\x8b"):
+        data = head + handle.read()
+        digest = handle.hexdigest()
         try:
-            data = gzip.decompress(data)
+            head = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise InputError(
                 f"the gzip file is damaged: {exc}", file=name, hint="copy or export it again"
             ) from None
-    if not data.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\xff\xfe").strip():
+        handle = _Decompressed(head, digest)
+    handle.seek(0)
+    rest = head.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\xff\xfe")
+    if not rest.strip() and len(head) < 65536:
         raise InputError("the file is empty", file=name, hint="export the contacts again")
     for magic, what in _MAGIC.items():
-        if data.startswith(magic):
+        if head.startswith(magic):
             raise InputError(
                 f"this is {what}, not a CSV file",
                 file=name,
                 hint="open it and save or export it as 'CSV UTF-8'",
             )
-    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")) and not encoding:
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in head[:65536] and not utf16 and not encoding:
         raise InputError(
             "the file holds NUL bytes: it is binary, not CSV",
             file=name,
             hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
         )
-    return digest, data
+    return handle
 
 
-def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    """Trim spaces around headers; refuse names listprep keeps for its own columns.
+class _Decompressed(_HashingReader):
+    """A gzip file's content in memory, with the sha256 of the file as stored."""
+
+    def __init__(self, data: bytes, digest: str) -> None:
+        super().__init__(io.BytesIO(data))
+        self._stored = digest
+
+    def read(self, size: int = -1) -> bytes:
+        return self._handle.read(size)
+
+    def hexdigest(self) -> str:
+        return self._stored
+
+
+def _check_headers(columns: Sequence[str], name: str) -> list[str]:
+    """Headers trimmed of spaces; names listprep keeps for its own columns are refused.
 
     Every name starting with ``_`` is listprep's (``_e164``, ``_source_row`` and the stages'
     working columns), so an input column of that shape could silently change the outcome.
     """
-    stripped = [c.strip() for c in frame.columns]
+    stripped = [c.strip() for c in columns]
     repeated = sorted({c for c in stripped if stripped.count(c) > 1})
     if repeated:
         raise InputError(
@@ -374,8 +511,7 @@ def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
             column=repeated[0],
             hint="rename one of them, or name the phone column with --phone-column",
         )
-    frame = frame.rename(dict(zip(frame.columns, stripped, strict=True)))
-    reserved = [c for c in frame.columns if c.startswith("_")]
+    reserved = [c for c in stripped if c.startswith("_")]
     if reserved:
         raise InputError(
             f"column names starting with '_' are listprep's own; {reserved[0]!r} is one",
@@ -383,4 +519,10 @@ def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
             column=reserved[0],
             hint="rename the column (e.g. without the leading underscore)",
         )
-    return frame
+    return stripped
+
+
+def _strip_headers(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """``frame`` with its headers checked and trimmed (see :func:`_check_headers`)."""
+    columns = _check_headers(frame.columns, name)
+    return frame.rename(dict(zip(frame.columns, columns, strict=True)))

@@ -53,13 +53,14 @@ def no_rejects() -> pl.LazyFrame:
     return pl.LazyFrame(schema=REJECT_SCHEMA)
 
 
-def rejects_csv(frame: pl.DataFrame, *, redact: bool = False) -> bytes:
-    """rejects.csv: formulas neutralised in every cell (it is opened in spreadsheets)."""
+def rejects_csv(frame: pl.DataFrame, *, redact: bool = False, header: bool = True) -> bytes:
+    """rejects.csv's rows: formulas neutralised in every cell (it is opened in spreadsheets);
+    ``header=False`` for the batches after the first."""
     raw = mask_expr(pl.col("raw_value")) if redact else pl.col("raw_value")
     safe = frame.select(REJECT_COLUMNS).with_columns(raw.alias("raw_value"))
     text_columns = [c for c, t in safe.schema.items() if t == pl.String]
     return (
         safe.with_columns(escape_formula(pl.col(c)).alias(c) for c in text_columns)
-        .write_csv()
+        .write_csv(include_header=header)
         .encode()
     )

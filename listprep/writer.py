@@ -10,7 +10,8 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from listprep.errors import OutputError
@@ -20,40 +21,79 @@ def write_outputs(
     outdir: str | os.PathLike[str], files: Mapping[str, bytes], *, force: bool
 ) -> Path:
     """Write ``files`` (relative POSIX path -> bytes) into ``outdir`` atomically."""
-    target = Path(outdir)
-    if target.exists() and not target.is_dir():
-        raise OutputError(
-            "the output path exists and is not a folder",
-            file=str(target),
-            hint="give -o a folder name (new, or empty, or with --force)",
-        )
-    if target.is_dir() and any(target.iterdir()) and not force:
-        raise OutputError(
-            "the output folder is not empty",
-            file=str(target),
-            hint="choose a new folder, or pass --force to replace it",
-        )
-    parent = target.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(parent, target.name)
-        staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target.name), dir=parent))
-    except OSError as exc:
-        raise _os_error("cannot create the output folder", exc, target) from None
-    try:
+    with Staging(outdir, force=force) as staging:
         for relative, data in files.items():
-            path = staging / _safe(relative)
+            staging.write(relative, data)
+    return staging.target
+
+
+class Staging:
+    """A temporary folder beside OUTDIR that becomes OUTDIR when the block ends without error.
+
+    The output folder is checked when the block starts, so a run that cannot write fails
+    before its work, not after; on any error the staging folder (personal data) is removed.
+    """
+
+    def __init__(self, outdir: str | os.PathLike[str], *, force: bool) -> None:
+        self.target = Path(outdir)
+        self.force = force
+        self.path = Path()
+
+    def __enter__(self) -> Staging:
+        target = self.target
+        if target.exists() and not target.is_dir():
+            raise OutputError(
+                "the output path exists and is not a folder",
+                file=str(target),
+                hint="give -o a folder name (new, or empty, or with --force)",
+            )
+        if target.is_dir() and any(target.iterdir()) and not self.force:
+            raise OutputError(
+                "the output folder is not empty",
+                file=str(target),
+                hint="choose a new folder, or pass --force to replace it",
+            )
+        parent = target.absolute().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_staging(parent, target.name)
+            self.path = Path(tempfile.mkdtemp(prefix=_staging_prefix(target.name), dir=parent))
+        except OSError as exc:
+            raise _os_error("cannot create the output folder", exc, target) from None
+        return self
+
+    def file(self, relative: str) -> Path:
+        """The staging path of an output file (its folder made)."""
+        path = self.path / _safe(relative)
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_error("cannot write the output", exc, self.target) from None
+        return path
+
+    def write(self, relative: str, data: bytes) -> None:
+        path = self.file(relative)
+        with self.writing():
             path.write_bytes(data)
-        os.chmod(staging, 0o777 & ~_umask())
-        _replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise _os_error("cannot write the output", exc, target) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Turn a failed write inside the staging folder into an :class:`OutputError`."""
+        try:
+            yield
+        except OSError as exc:
+            raise _os_error("cannot write the output", exc, self.target) from None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        try:
+            os.chmod(self.path, 0o777 & ~_umask())
+            _replace(self.path, self.target)
+        except OSError as exc:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise _os_error("cannot write the output", exc, self.target) from None
 
 
 _HINTS = {

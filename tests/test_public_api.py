@@ -10,6 +10,8 @@ EXPECTED = {
     # running everything
     "prepare",
     "Result",
+    "prepare_to",  # the same, written as it goes: inputs of any size in bounded memory
+    "Written",
     "read_sources",
     # the stages, for ETL jobs that compose their own flow
     "normalise",
