@@ -12,8 +12,8 @@ Jobs:
   floor     polars reads both files as text and writes them back: what any tool pays
   naive     pandas read_csv, .apply(phonenumbers parse/validate/format), drop_duplicates,
             to_csv — what people write without listprep, doing far less
-  listprep  prepare() end to end (normalise, dedupe, DND scrub, template check, split,
-            write), scrubbing against a prebuilt DND index of --dnd-entries numbers
+  listprep  prepare_to() end to end, as the CLI runs it (normalise, dedupe, DND scrub,
+            template check, split, write), against a prebuilt DND index of --dnd-entries
 """
 
 from __future__ import annotations
@@ -54,11 +54,11 @@ JOBS: dict[str, str] = {
     """,
     "listprep": """
         import listprep
-        result = listprep.prepare(
-            INPUTS, channel="sms", dnd=[DND], category=1, max_register_age=100_000,
+        listprep.prepare_to(
+            f"{OUT}/listprep", INPUTS, force=True,
+            channel="sms", dnd=[DND], category=1, max_register_age=100_000,
             template="Dear @@first_name, Rs @@due_amount is due on @@due_date. -ACME",
         )
-        result.write(f"{OUT}/listprep", force=True)
     """,
 }
 

@@ -359,7 +359,7 @@ def main() -> None:
 @click.option(
     "--batch-rows",
     type=click.IntRange(min=1),
-    default=500_000,
+    default=250_000,
     show_default=True,
     metavar="N",
     help="Rows read and checked at a time: lower it to use less memory.",

@@ -63,7 +63,7 @@ class ReadConfig:
     """Field delimiter; ``None`` sniffs it from the header among ``, ; tab |``."""
     sheet: str | int | None = None
     """Worksheet of Excel inputs, by name or 0-based index; ``None`` takes the first."""
-    batch_rows: int = 500_000
+    batch_rows: int = 250_000
     """Rows read and processed at a time: memory grows with it, not with the inputs."""
 
     def __post_init__(self) -> None:
@@ -261,7 +261,7 @@ OPTION_DEFAULTS: Mapping[str, Any] = {
     "encoding": None,
     "delimiter": None,
     "sheet": None,
-    "batch_rows": 500_000,
+    "batch_rows": 250_000,
     "region": "IN",
     "allow_regions": (),
     "extensions": ExtensionPolicy.KEEP,

@@ -179,14 +179,18 @@ class CsvStream:
         data = self._rest
         if len(data) < size:
             data += self._read(size - len(data))
-        start = max(min(size, len(data)) - 1, 0)
-        while (cut := data.find(b"\n", start)) < 0:  # a long line: read on to its end
-            more = self._read(max(len(data), 1 << 16))
+        start, extra = max(min(size, len(data)) - 1, 0), 1 << 12
+        while (cut := data.find(b"\n", start)) < 0:  # read on to the line's end
+            more = self._read(extra)
             if not more:
                 self._rest = b""
                 return data
-            start, data = len(data), data + more
-        self._rest = data[cut + 1 :]
+            start, data, extra = len(data), data + more, extra * 2  # a long line: fewer reads
+        ahead = self._read(size // 4)
+        if len(ahead) < size // 4:  # the file ends within a quarter batch: no tiny last batch
+            self._rest = b""
+            return data + ahead
+        self._rest = data[cut + 1 :] + ahead
         return data[: cut + 1]
 
     def _read(self, size: int) -> bytes:

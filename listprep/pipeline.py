@@ -6,7 +6,8 @@ import hashlib
 import io
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -329,7 +330,7 @@ def _execute(
     narrow: list[pl.DataFrame] = []
     samples: list[str] = []
     rows_read = 0
-    for batch in opened:
+    for batch in _read_ahead(iter(opened)):
         rows_read += batch.kept.height + batch.rejected.height
         say(f"{rows_read:,} rows read: normalising, deduplicating, scrubbing, checking")
         kept, parts, stats = checker.check(batch)
@@ -387,6 +388,16 @@ def _execute(
     outputs.put("manifest.json", to_json(manifest))
     outputs.put("report.html", report_html(manifest, samples).encode())
     return manifest, lists
+
+
+def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
+    """The next batch is read in a thread while this one is checked: polars and the file
+    reads release the GIL, so reading overlaps the stages on a second core."""
+    with ThreadPoolExecutor(1, thread_name_prefix="listprep-read") as pool:
+        coming = pool.submit(next, batches, None)
+        while (batch := coming.result()) is not None:
+            coming = pool.submit(next, batches, None)
+            yield batch
 
 
 class _Checker:

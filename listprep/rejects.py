@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import NamedTuple
 
 import polars as pl
@@ -54,13 +55,20 @@ def no_rejects() -> pl.LazyFrame:
 
 
 def rejects_csv(frame: pl.DataFrame, *, redact: bool = False, header: bool = True) -> bytes:
-    """rejects.csv's rows: formulas neutralised in every cell (it is opened in spreadsheets);
-    ``header=False`` for the batches after the first."""
+    """rejects.csv's rows: formulas neutralised in every cell that can hold the input's text
+    (it is opened in spreadsheets); ``header=False`` for the batches after the first.
+
+    ``stage`` and ``reason`` are listprep's own words, so they are written as they are.
+    """
     raw = mask_expr(pl.col("raw_value")) if redact else pl.col("raw_value")
-    safe = frame.select(REJECT_COLUMNS).with_columns(raw.alias("raw_value"))
-    text_columns = [c for c, t in safe.schema.items() if t == pl.String]
-    return (
-        safe.with_columns(escape_formula(pl.col(c)).alias(c) for c in text_columns)
-        .write_csv(include_header=header)
-        .encode()
+    safe = frame.select(
+        escape_formula(pl.col("source_file")).alias("source_file"),
+        "source_row",
+        "stage",
+        "reason",
+        escape_formula(pl.col("detail")).alias("detail"),
+        escape_formula(raw).alias("raw_value"),
     )
+    buffer = io.BytesIO()
+    safe.write_csv(buffer, include_header=header)
+    return buffer.getvalue()

@@ -41,7 +41,10 @@ class SeenNumbers:
                 {_KEPT_FILE: [None] * len(wanted), _KEPT_ROW: [None] * len(wanted)},
                 schema={_KEPT_FILE: pl.String, _KEPT_ROW: pl.Int64},
             )
-        at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+        order = np.argsort(wanted)  # numpy's binary searches are fast over sorted queries
+        at = np.empty(len(wanted), np.int64)
+        at[order] = np.searchsorted(self._keys, wanted[order])
+        at = np.minimum(at, len(self._keys) - 1)
         found = pl.Series(self._keys[at] == wanted)
         names = pl.Series(list(self._names), dtype=pl.String)
         return pl.DataFrame(
