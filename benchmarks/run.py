@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -111,6 +112,7 @@ def dnd_index(entries: int, inputs: list[Path]) -> Path:
 
 
 def run_job(name: str, inputs: list[Path], out: Path, dnd: Path) -> dict[str, float]:
+    shutil.rmtree(out / "listprep", ignore_errors=True)  # replacing old output is not timed
     code = TIMED.format(
         inputs=[str(p) for p in inputs],
         out=str(out),
@@ -122,42 +124,83 @@ def run_job(name: str, inputs: list[Path], out: Path, dnd: Path) -> dict[str, fl
     return figures
 
 
+def measure(name: str, inputs: list[Path], out: Path, dnd: Path, runs: int) -> dict[str, float]:
+    samples = [run_job(name, inputs, out, dnd) for _ in range(runs)]
+    print(f"  {name}: {[round(s['seconds'], 2) for s in samples]} s", file=sys.stderr)
+    return {
+        "seconds": statistics.median(s["seconds"] for s in samples),
+        "peak_mb": max(s["peak_mb"] for s in samples),
+        "runs": runs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="listprep vs the naive script vs the I/O floor")
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rows", default="1000000", help="rows of the corpus; several (100000,1000000) for scaling"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dnd-entries", type=int, default=100_000_000)
     parser.add_argument("--jobs", default="floor,naive,listprep")
     parser.add_argument("--naive-runs", type=int, default=None, help="fewer runs for the slow one")
     args = parser.parse_args()
-    inputs = split_corpus(args.rows)
-    dnd = dnd_index(args.dnd_entries, inputs)
-    results: dict[str, dict[str, float]] = {}
+    sizes = [int(r) for r in args.rows.split(",")]
+    jobs = args.jobs.split(",")
+    scaling = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in args.jobs.split(","):
-            runs = args.naive_runs if name == "naive" and args.naive_runs else args.runs
-            samples = [run_job(name, inputs, Path(tmp), dnd) for _ in range(runs)]
-            results[name] = {
-                "seconds": statistics.median(s["seconds"] for s in samples),
-                "peak_mb": max(s["peak_mb"] for s in samples),
-                "runs": runs,
+        out = Path(tmp)
+        for rows in sizes:
+            inputs = split_corpus(rows)
+            dnd = dnd_index(args.dnd_entries, inputs)
+            results = {
+                name: measure(
+                    name,
+                    inputs,
+                    out,
+                    dnd,
+                    args.naive_runs if name == "naive" and args.naive_runs else args.runs,
+                )
+                for name in jobs
             }
-            print(f"  {name}: {[round(s['seconds'], 2) for s in samples]} s", file=sys.stderr)
+            print_table(rows, args.dnd_entries, results)
+            scaling.append((rows, results))
+    if "listprep" in jobs and len(sizes) > 1:
+        print_scaling(scaling)
+
+
+def print_table(rows: int, entries: int, results: dict[str, dict[str, float]]) -> None:
     floor = results.get("floor", {}).get("seconds")
-    ours = results.get("listprep", {}).get("seconds")
-    print(f"{args.rows:,} rows in 2 files, DND register of {args.dnd_entries:,} entries")
+    naive = results.get("naive", {}).get("seconds")
+    print(f"\n{rows:,} rows in 2 files, DND register of {entries:,} entries")
     print("| job | runs | median s | rows/s | peak RSS MB | × floor | naive ÷ job |")
     print("|---|---|---|---|---|---|---|")
-    naive = results.get("naive", {}).get("seconds")
     for name, r in results.items():
         ratio = f"{r['seconds'] / floor:.1f}" if floor else "—"
         speedup = f"{naive / r['seconds']:.1f}" if naive else "—"
         print(
-            f"| {name} | {int(r['runs'])} | {r['seconds']:.2f} | {args.rows / r['seconds']:,.0f} "
+            f"| {name} | {int(r['runs'])} | {r['seconds']:.2f} | {rows / r['seconds']:,.0f} "
             f"| {r['peak_mb']:,.0f} | {ratio} | {speedup} |"
         )
-    if ours and floor:
-        print(f"listprep end to end: {ours / floor:.1f}× the I/O floor")
+
+
+def print_scaling(scaling: list[tuple[int, dict[str, dict[str, float]]]]) -> None:
+    """Time per row at each size, and per row added since the previous size: the second is
+    the marginal cost, free of start-up (imports, opening the index, first-call set-up)."""
+    print("\n| rows | listprep s | µs per row | µs per added row | × floor | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    previous: tuple[int, float] | None = None
+    for rows, results in scaling:
+        ours = results["listprep"]
+        floor = results.get("floor", {}).get("seconds")
+        ratio = f"{ours['seconds'] / floor:.1f}" if floor else "—"
+        added = "—"
+        if previous:
+            added = f"{(ours['seconds'] - previous[1]) / (rows - previous[0]) * 1e6:.2f}"
+        print(
+            f"| {rows:,} | {ours['seconds']:.2f} | {ours['seconds'] / rows * 1e6:.2f} "
+            f"| {added} | {ratio} | {ours['peak_mb']:,.0f} |"
+        )
+        previous = (rows, ours["seconds"])
 
 
 if __name__ == "__main__":
