@@ -28,20 +28,27 @@ EXTRA = ["", ",extra", ",a,b"]  # ragged rows become malformed-row rejects
 
 @st.composite
 def csv_file(draw: st.DrawFn) -> bytes:
+    """A small contact export, with what varies between real ones: delimiter, line ends,
+    a BOM, an encoding, blank and ragged lines, quoted fields that span lines."""
+    sep = draw(st.sampled_from([",", ";"]))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
     header = draw(st.sampled_from(["phone,name", "name,phone", "phone,name,city"]))
-    width = header.count(",") + 1
-    lines = [header]
+    columns = header.split(",")
+    lines = [sep.join(columns)]
     for _ in range(draw(st.integers(0, 14))):
         if draw(st.integers(0, 9)) == 0:
             lines.append("")
             continue
-        phone = draw(st.sampled_from(PHONES))
         name = draw(st.sampled_from(NAMES))
-        quoted = f'"{name.replace(chr(34), chr(34) * 2)}"' if set(name) & set(',"\n') else name
-        cells = {"phone": phone, "name": quoted, "city": "Pune"}
-        row = ",".join(cells[c] for c in header.split(",")[:width])
-        lines.append(row + draw(st.sampled_from(EXTRA)))
-    return ("\n".join(lines) + "\n").encode()
+        if set(name) & {sep, '"', "\n"}:
+            name = '"' + name.replace('"', '""') + '"'
+        cells = {"phone": draw(st.sampled_from(PHONES)), "name": name, "city": "Pune"}
+        extra = draw(st.sampled_from(EXTRA)).replace(",", sep)
+        lines.append(sep.join(cells[c] for c in columns) + extra)
+    text = end.join(lines) + end
+    if draw(st.booleans()):  # cp1252, as Excel on Windows writes it (ë is one byte)
+        return text.encode("cp1252")
+    return draw(st.sampled_from([b"", b"\xef\xbb\xbf"])) + text.encode()
 
 
 OPTIONS = [
