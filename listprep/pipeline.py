@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -11,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, cast
+from typing import Any
 
 import polars as pl
 
@@ -42,6 +41,7 @@ from listprep.lists import (
     row_bytes,
 )
 from listprep.manifest import MANIFEST_VERSION, campaign_request, created_at, to_json
+from listprep.outputs import InMemory, OnDisk, Outputs
 from listprep.privacy import mask_digit_runs, mask_expr
 from listprep.reader import (
     ROW_ID,
@@ -49,11 +49,12 @@ from listprep.reader import (
     SOURCE_ROW,
     Batch,
     InputInfo,
+    Inputs,
     Source,
     open_sources,
 )
 from listprep.registers import Register, e164_key, load_register
-from listprep.rejects import REJECT_COLUMNS, REJECT_SCHEMA, StageOutput, rejects_csv
+from listprep.rejects import REJECT_COLUMNS, StageOutput
 from listprep.report import report_html, summary_html, summary_text
 from listprep.stages import check_template, dedupe, normalise, scrub, split
 from listprep.stages.dedupe import SeenNumbers
@@ -83,6 +84,7 @@ _KEY = "_key"
 class _Summary:
     """What both results show: the manifest as the CLI's table and as a notebook view."""
 
+    __slots__ = ()
     manifest: dict[str, Any]
 
     @property
@@ -149,7 +151,7 @@ def prepare(
     held in memory; :func:`prepare_to` writes as it goes, for inputs of any size.
     """
     cfg = _config(config, options)
-    outputs = _InMemory(redact=cfg.output.redact_rejects)
+    outputs = InMemory(redact=cfg.output.redact_rejects)
     manifest, lists = _execute(sources, cfg, progress, outputs)
     kept = pl.concat(outputs.kept)  # a frame of no rows still makes one batch
     return Result(
@@ -177,7 +179,7 @@ def prepare_to(
     """
     cfg = _config(config, options)
     with Staging(outdir, force=force) as staging:
-        outputs = _OnDisk(staging, redact=cfg.output.redact_rejects)
+        outputs = OnDisk(staging, redact=cfg.output.redact_rejects)
         manifest, _ = _execute(sources, cfg, progress, outputs)
         outputs.close()
     return Written(outdir=Path(outdir), manifest=manifest)
@@ -189,121 +191,11 @@ def _config(config: PipelineConfig | None, options: dict[str, Any]) -> PipelineC
     return config or PipelineConfig.from_options(**options)
 
 
-class _Outputs(Protocol):
-    """Where a run's rows and files go: memory (:func:`prepare`) or a staging folder."""
-
-    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None: ...
-
-    def listed(self, start: int, rows: int) -> pl.DataFrame: ...
-
-    def put(self, relative: str, data: bytes) -> None: ...
-
-    def rejects_entry(self) -> dict[str, Any]: ...
-
-
-class _InMemory:
-    def __init__(self, *, redact: bool) -> None:
-        self.kept: list[pl.DataFrame] = []
-        self.listed_parts: list[pl.DataFrame] = []
-        self.rejected: list[pl.DataFrame] = []
-        self.files: dict[str, bytes] = {}
-        self._listed: pl.DataFrame | None = None
-        self._rejects = _RejectsFile(io.BytesIO(), redact=redact)
-
-    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
-        self.kept.append(kept)
-        self.listed_parts.append(listed)
-        self.rejected.append(rejected)
-        self._rejects.add(rejected)
-
-    def listed(self, start: int, rows: int) -> pl.DataFrame:
-        if self._listed is None:
-            self._listed = pl.concat(self.listed_parts, rechunk=True)
-        return self._listed.slice(start, rows)
-
-    def put(self, relative: str, data: bytes) -> None:
-        self.files[relative] = data
-
-    def rejects_entry(self) -> dict[str, Any]:
-        entry = self._rejects.entry()
-        self.files["rejects.csv"] = cast(io.BytesIO, self._rejects.handle).getvalue()
-        return entry
-
-
-class _OnDisk:
-    """Files straight into the staging folder; list rows spilled (Arrow IPC) until split."""
-
-    _SPILL = ".listed.arrow"
-
-    def __init__(self, staging: Staging, *, redact: bool) -> None:
-        self.staging = staging
-        self._spill = staging.file(self._SPILL)
-        self._spilled: list[Path] = []
-        with staging.writing():
-            handle = staging.file("rejects.csv").open("wb")
-        self._rejects = _RejectsFile(handle, redact=redact)
-
-    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
-        part = self._spill.with_name(f"{self._SPILL}.{len(self._spilled):05d}")
-        with self.staging.writing():
-            listed.write_ipc(part)
-            self._spilled.append(part)
-            self._rejects.add(rejected)
-
-    def listed(self, start: int, rows: int) -> pl.DataFrame:
-        return pl.scan_ipc(self._spilled).slice(start, rows).collect()
-
-    def put(self, relative: str, data: bytes) -> None:
-        self.staging.write(relative, data)
-
-    def rejects_entry(self) -> dict[str, Any]:
-        with self.staging.writing():
-            entry = self._rejects.entry()
-            self._rejects.handle.close()
-        return entry
-
-    def close(self) -> None:
-        for part in self._spilled:
-            part.unlink()
-
-
-class _RejectsFile:
-    """rejects.csv written batch by batch: the header once, then each batch's rows."""
-
-    def __init__(self, handle: BinaryIO, *, redact: bool) -> None:
-        self.handle = handle
-        self.redact = redact
-        self._digest = hashlib.sha256()
-        self._rows = self._bytes = 0
-        self._header = True
-
-    def add(self, rejected: pl.DataFrame) -> None:
-        data = rejects_csv(rejected, redact=self.redact, header=self._header)
-        self._write(data)
-        self._rows += rejected.height
-
-    def _write(self, data: bytes) -> None:
-        self.handle.write(data)
-        self._digest.update(data)
-        self._bytes += len(data)
-        self._header = False
-
-    def entry(self) -> dict[str, Any]:
-        if self._header:
-            self._write(rejects_csv(pl.DataFrame(schema=REJECT_SCHEMA), header=True))
-        return {
-            "file": "rejects.csv",
-            "rows": self._rows,
-            "bytes": self._bytes,
-            "sha256": self._digest.hexdigest(),
-        }
-
-
 def _execute(
     sources: Source | Iterable[Source],
     cfg: PipelineConfig,
     progress: Callable[[str], None] | None,
-    outputs: _Outputs,
+    outputs: Outputs,
 ) -> tuple[dict[str, Any], pl.DataFrame]:
     """Read and run the stages batch by batch, then split, render and write through
     ``outputs``; return the manifest and the kept rows' narrow frame with their lists."""
@@ -322,30 +214,10 @@ def _execute(
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
-    escape = cfg.output.escape_formulas
     checker = _Checker(cfg, dnd=dnd, suppress=combine_suppressions(suppress))
-    stage_rejects = dict.fromkeys(STAGES, 0)
-    reasons: Counter[str] = Counter()
-    normalise_stats: Counter[str] = Counter()
-    narrow: list[pl.DataFrame] = []
-    samples: list[str] = []
-    rows_read = 0
-    for batch in _read_ahead(iter(opened)):
-        rows_read += batch.kept.height + batch.rejected.height
-        say(f"{rows_read:,} rows read: normalising, deduplicating, scrubbing, checking")
-        kept, parts, stats = checker.check(batch)
-        normalise_stats.update(stats)
-        for stage, part in zip(STAGES, parts, strict=True):
-            stage_rejects[stage] += part.height
-        rejected = pl.concat(parts).sort(ROW_ID, maintain_order=True)
-        reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
-        listed = kept.select(list_exprs(layout, escape=escape))
-        narrow.append(_narrow(cfg, kept, listed, names))
-        if len(samples) < 3:
-            samples += _samples(cfg, kept, 3 - len(samples))
-        outputs.add(kept, listed, rejected)
+    tally = _check_batches(opened, cfg, checker, outputs, layout, say)
     inputs = opened.inputs
-    kept_rows = pl.concat(narrow)  # a frame of no rows still makes one batch
+    kept_rows = pl.concat(tally.narrow)  # a frame of no rows still makes one batch
     lists = split(
         kept_rows,
         cfg.split,
@@ -372,9 +244,9 @@ def _execute(
             "dnd": [r.describe() for r in dnd_reports],
             "suppress": [r.describe() for r in suppress],
         },
-        stage_rejects=stage_rejects,
-        normalise_stats=dict(normalise_stats),
-        rejected_by_reason=dict(sorted(reasons.items())),
+        stage_rejects=tally.stage_rejects,
+        normalise_stats=dict(tally.normalise_stats),
+        rejected_by_reason=dict(sorted(tally.reasons.items())),
         lists=lists,
         layout=layout,
         columns=columns,
@@ -386,8 +258,49 @@ def _execute(
         warnings=warnings + late,
     )
     outputs.put("manifest.json", to_json(manifest))
-    outputs.put("report.html", report_html(manifest, samples).encode())
+    outputs.put("report.html", report_html(manifest, tally.samples).encode())
     return manifest, lists
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What the batches leave behind for the split and the manifest."""
+
+    stage_rejects: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
+    reasons: Counter[str] = field(default_factory=Counter)
+    normalise_stats: Counter[str] = field(default_factory=Counter)
+    narrow: list[pl.DataFrame] = field(default_factory=list)
+    samples: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def _check_batches(
+    opened: Inputs,
+    cfg: PipelineConfig,
+    checker: _Checker,
+    outputs: Outputs,
+    layout: dict[str, list[str]],
+    say: Callable[[str], None],
+) -> _Tally:
+    """Check every batch and hand its rows to ``outputs``, tallying as it goes (the next
+    batch is read meanwhile: see :func:`_read_ahead`)."""
+    tally = _Tally()
+    names = list(layout)
+    for batch in _read_ahead(iter(opened)):
+        tally.rows += batch.kept.height + batch.rejected.height
+        say(f"{tally.rows:,} rows read: normalising, deduplicating, scrubbing, checking")
+        kept, parts, stats = checker.check(batch)
+        tally.normalise_stats.update(stats)
+        for stage, part in zip(STAGES, parts, strict=True):
+            tally.stage_rejects[stage] += part.height
+        rejected = pl.concat(parts).sort(ROW_ID, maintain_order=True)
+        tally.reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
+        listed = kept.select(list_exprs(layout, escape=cfg.output.escape_formulas))
+        tally.narrow.append(_narrow(cfg, kept, listed, names))
+        if len(tally.samples) < 3:
+            tally.samples += _samples(cfg, kept, 3 - len(tally.samples))
+        outputs.add(kept, listed, rejected)
+    return tally
 
 
 def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
@@ -479,7 +392,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _render(
-    cfg: PipelineConfig, lists: pl.DataFrame, names: list[str], outputs: _Outputs
+    cfg: PipelineConfig, lists: pl.DataFrame, names: list[str], outputs: Outputs
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """List files and request bodies through ``outputs``, with their manifest entries.
 

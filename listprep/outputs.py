@@ -1,0 +1,130 @@
+"""Where a run's rows and files go: memory (``prepare``) or a staging folder (``prepare_to``).
+
+Both receive each batch's kept rows, rendered list rows and rejects as they are made, hand
+back slices of the list rows once the split is known, and take the finished files; rejects.csv
+is written batch by batch in either case, so the two give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, cast
+
+import polars as pl
+
+from listprep.rejects import REJECT_SCHEMA, rejects_csv
+from listprep.writer import Staging
+
+
+class Outputs(Protocol):
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        """Take one batch: kept rows (all columns), their list-file rows, and its rejects."""
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame:
+        """List-file rows ``start`` to ``start + rows`` of the whole run."""
+
+    def put(self, relative: str, data: bytes) -> None:
+        """Take a finished file (a list, a request body, the manifest, the report)."""
+
+    def rejects_entry(self) -> dict[str, Any]:
+        """Finish rejects.csv and describe it for the manifest."""
+
+
+class InMemory:
+    """Everything kept in memory: the frames become :class:`Result`'s, the files its files."""
+
+    def __init__(self, *, redact: bool) -> None:
+        self.kept: list[pl.DataFrame] = []
+        self.listed_parts: list[pl.DataFrame] = []
+        self.rejected: list[pl.DataFrame] = []
+        self.files: dict[str, bytes] = {}
+        self._listed: pl.DataFrame | None = None
+        self._rejects = RejectsFile(io.BytesIO(), redact=redact)
+
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        self.kept.append(kept)
+        self.listed_parts.append(listed)
+        self.rejected.append(rejected)
+        self._rejects.add(rejected)
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame:
+        if self._listed is None:
+            self._listed = pl.concat(self.listed_parts, rechunk=True)
+        return self._listed.slice(start, rows)
+
+    def put(self, relative: str, data: bytes) -> None:
+        self.files[relative] = data
+
+    def rejects_entry(self) -> dict[str, Any]:
+        entry = self._rejects.entry()
+        self.files["rejects.csv"] = cast(io.BytesIO, self._rejects.handle).getvalue()
+        return entry
+
+
+class OnDisk:
+    """Files straight into the staging folder; list rows spilled (Arrow IPC) until split."""
+
+    def __init__(self, staging: Staging, *, redact: bool) -> None:
+        self.staging = staging
+        self._spilled: list[Path] = []
+        with staging.writing():
+            handle = staging.file("rejects.csv").open("wb")
+        self._rejects = RejectsFile(handle, redact=redact)
+
+    def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
+        part = self.staging.file(f".listed-{len(self._spilled):05d}.arrow")
+        with self.staging.writing():
+            listed.write_ipc(part)
+            self._spilled.append(part)
+            self._rejects.add(rejected)
+
+    def listed(self, start: int, rows: int) -> pl.DataFrame:
+        return pl.scan_ipc(self._spilled).slice(start, rows).collect()
+
+    def put(self, relative: str, data: bytes) -> None:
+        self.staging.write(relative, data)
+
+    def rejects_entry(self) -> dict[str, Any]:
+        with self.staging.writing():
+            entry = self._rejects.entry()
+            self._rejects.handle.close()
+        return entry
+
+    def close(self) -> None:
+        """Remove the spill files (the staging folder then holds only the outputs)."""
+        for part in self._spilled:
+            part.unlink()
+
+
+class RejectsFile:
+    """rejects.csv written batch by batch: the header once, then each batch's rows."""
+
+    def __init__(self, handle: BinaryIO, *, redact: bool) -> None:
+        self.handle = handle
+        self.redact = redact
+        self._digest = hashlib.sha256()
+        self._rows = self._bytes = 0
+        self._header = True
+
+    def add(self, rejected: pl.DataFrame) -> None:
+        data = rejects_csv(rejected, redact=self.redact, header=self._header)
+        self._write(data)
+        self._rows += rejected.height
+
+    def _write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self._digest.update(data)
+        self._bytes += len(data)
+        self._header = False
+
+    def entry(self) -> dict[str, Any]:
+        if self._header:
+            self._write(rejects_csv(pl.DataFrame(schema=REJECT_SCHEMA), header=True))
+        return {
+            "file": "rejects.csv",
+            "rows": self._rows,
+            "bytes": self._bytes,
+            "sha256": self._digest.hexdigest(),
+        }
