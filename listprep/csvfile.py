@@ -128,7 +128,7 @@ _CP1252_HOLES = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
 
 
 class CsvStream:
-    """One CSV file's records in batches of about ``batch_bytes``, each a :class:`ParsedCsv`.
+    """One CSV file's records in batches of about ``batch_rows`` lines, each a :class:`ParsedCsv`.
 
     The header is read when the stream is made, so the columns of every input are known
     before any batch is processed. ``data`` is the file's bytes (gzip undone) or an open
@@ -207,11 +207,12 @@ class CsvStream:
             try:
                 lines = _split_lines(block)
             except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
-                if not self._ascii or not block[: _first_invalid_utf8(block)].isascii():
+                bad = _first_invalid_utf8(block)
+                if not self._ascii or not block[:bad].isascii():
                     raise InputError(
                         "the file mixes encodings: UTF-8 first, then bytes that are not UTF-8",
                         file=self.name,
-                        row=self._records + 1,
+                        row=self._line + block.count(b"\n", 0, bad) + 1,
                         hint="save it again as 'CSV UTF-8', or give --encoding",
                     ) from None
                 self._codec = self.encoding = self._fallback(block)
@@ -270,7 +271,7 @@ class CsvStream:
             raise InputError(
                 f"cannot read the header row: {exc}",
                 file=self.name,
-                row=first + 1,
+                row=self._line,
                 hint="the header holds a stray line break or quote: fix it in a text editor",
             ) from None
         return header_names(fields, self.name), sep

@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, TypeGuard, cast
@@ -169,7 +169,8 @@ def open_sources(sources: Source | Iterable[Source], config: ReadConfig = ReadCo
 
 
 class Inputs:
-    """Opened inputs: their columns now, their rows in batches as iterated, their facts after."""
+    """Opened inputs: their columns now, their rows in batches as iterated (once), their
+    facts after."""
 
     def __init__(self, opened: list[_Opened]) -> None:
         self._opened = opened
@@ -254,7 +255,8 @@ class _Opened:
     columns: list[str]
     phone: str
     batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]]
-    facts: Callable[[], dict[str, Any]]
+    facts: dict[str, Any]
+    """The manifest's other facts (sha256, encoding …): complete once ``batches`` is done."""
     is_file: bool = False
 
     def info(self, rows: int) -> InputInfo:
@@ -263,7 +265,7 @@ class _Opened:
             rows=rows,
             phone_column=self.phone,
             columns=tuple(self.columns),
-            **self.facts(),
+            **self.facts,
         )
 
 
@@ -312,7 +314,7 @@ def _frame_input(
         columns=columns,
         phone=phone,
         batches=batches,
-        facts=lambda: {"sha256": sha256, "sheet": sheet},
+        facts={"sha256": sha256, "sheet": sheet},
     )
 
 
@@ -348,7 +350,7 @@ def _csv_input(path: Path, name: str, config: ReadConfig) -> _Opened:
         columns=columns,
         phone=phone,
         batches=batches(),
-        facts=lambda: facts,
+        facts=facts,
         is_file=True,
     )
 

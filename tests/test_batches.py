@@ -150,5 +150,6 @@ def test_utf8_then_windows_1252_is_refused_in_any_batch(tmp_path: Path, batch_ro
     path = tmp_path / "mixed.csv"
     body = "phone,name\n9876543210,Zoë\n" + "".join(f"98123456{i:02d},A\n" for i in range(9))
     path.write_bytes(body.encode() + "9812345699,Zo\xeb\n".encode("cp1252"))
-    with pytest.raises(listprep.InputError, match="mixes encodings"):
+    with pytest.raises(listprep.InputError, match="mixes encodings") as raised:
         listprep.prepare(str(path), batch_rows=batch_rows)
+    assert raised.value.row == 12  # the header is row 1, the cp1252 line the 12th
