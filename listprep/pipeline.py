@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import polars as pl
 
@@ -76,6 +76,7 @@ from listprep.stages.template import (
 )
 from listprep.writer import Staging, write_outputs
 
+T = TypeVar("T")
 STAGES = ("read", "normalise", "dedupe", "scrub", "check_template")
 _BYTES = "_bytes"
 _KEY = "_key"
@@ -286,11 +287,11 @@ def _check_batches(
     batch is read meanwhile: see :func:`_read_ahead`)."""
     tally = _Tally()
     names = list(layout)
-    for batch in _read_ahead(iter(opened)):
-        tally.rows += batch.kept.height + batch.rejected.height
-        say(f"{tally.rows:,} rows read: normalising, deduplicating, scrubbing, checking")
-        kept, parts, stats = checker.check(batch)
-        tally.normalise_stats.update(stats)
+    for step in _read_ahead(checker.normalised(opened)):
+        tally.rows += step.rows
+        say(f"{tally.rows:,} rows read and normalised: deduplicating, scrubbing, checking")
+        kept, parts = checker.check(step)
+        tally.normalise_stats.update(step.figures)
         for stage, part in zip(STAGES, parts, strict=True):
             tally.stage_rejects[stage] += part.height
         rejected = pl.concat(parts).sort(ROW_ID, maintain_order=True)
@@ -303,14 +304,15 @@ def _check_batches(
     return tally
 
 
-def _read_ahead(batches: Iterator[Batch]) -> Iterator[Batch]:
-    """The next batch is read in a thread while this one is checked: polars and the file
-    reads release the GIL, so reading overlaps the stages on a second core."""
+def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """The next item is made in a thread while this one is used: polars, numpy and file
+    reads release the GIL, so reading and normalising the next batch overlap the other
+    stages of this one on a second core."""
     with ThreadPoolExecutor(1, thread_name_prefix="listprep-read") as pool:
-        coming = pool.submit(next, batches, None)
-        while (batch := coming.result()) is not None:
-            coming = pool.submit(next, batches, None)
-            yield batch
+        coming = pool.submit(next, items, None)
+        while (item := coming.result()) is not None:
+            coming = pool.submit(next, items, None)
+            yield item
 
 
 class _Checker:
@@ -325,22 +327,35 @@ class _Checker:
         self.suppress = suppress
         self.seen = SeenNumbers()
 
-    def check(self, batch: Batch) -> tuple[pl.DataFrame, list[pl.DataFrame], dict[str, int]]:
-        """Kept rows in input order, each stage's rejects (in :data:`STAGES` order) and the
-        normaliser's figures. Each stage's frame is dropped as soon as the next is made."""
+    def normalised(self, batches: Iterable[Batch]) -> Iterator[_Normalised]:
+        """Each batch normalised: the first half of the work, which needs no state, so it
+        can run ahead in another thread (see :func:`_read_ahead`)."""
         cfg = self.cfg
-        frame, _ = rename_headers(batch.kept.lazy(), cfg.template)
-        rule_failures = column_check_failures(frame, cfg.template)
-        rejected = [batch.rejected]
-        stage = _run(normalise(frame, cfg.normalise))
-        stats = stage.kept.select(
-            pl.len().alias("rows"),
-            pl.col("_had_extension").sum().alias("extensions_dropped"),
-            (pl.col("_multi_number") & (pl.col("_part") == 0)).sum().alias("multi_number_cells"),
-        )
-        figures = stats.collect().row(0, named=True)
-        rejected.append(stage.rejected.collect())
-        stage = _run(dedupe(stage.kept, self.seen))
+        for batch in batches:
+            frame, _ = rename_headers(batch.kept.lazy(), cfg.template)
+            stage = _run(normalise(frame, cfg.normalise))
+            stats = stage.kept.select(
+                pl.len().alias("rows"),
+                pl.col("_had_extension").sum().alias("extensions_dropped"),
+                (pl.col("_multi_number") & (pl.col("_part") == 0))
+                .sum()
+                .alias("multi_number_cells"),
+            )
+            yield _Normalised(
+                rows=batch.kept.height + batch.rejected.height,
+                kept=stage.kept,
+                rejected=[batch.rejected, stage.rejected.collect()],
+                rule_failures=column_check_failures(frame, cfg.template),
+                figures=stats.collect().row(0, named=True),
+            )
+
+    def check(self, step: _Normalised) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+        """Dedupe (against every earlier batch), scrub and the template check: kept rows in
+        input order, and each stage's rejects in :data:`STAGES` order. Each stage's frame is
+        dropped as soon as the next is made."""
+        cfg = self.cfg
+        rejected = list(step.rejected)
+        stage = _run(dedupe(step.kept, self.seen))
         self.seen.add(stage.kept.collect())
         rejected.append(stage.rejected.collect())
         stage = _run(scrub(stage.kept, cfg.scrub, dnd=self.dnd, suppress=self.suppress))
@@ -349,11 +364,22 @@ class _Checker:
             check_template(
                 with_number_variable(stage.kept, cfg.template),
                 cfg.template,
-                rule_failures=rule_failures,
+                rule_failures=step.rule_failures,
             )
         )
         rejected.append(stage.rejected.collect())
-        return stage.kept.collect().sort(ROW_ID, maintain_order=True), rejected, figures
+        return stage.kept.collect().sort(ROW_ID, maintain_order=True), rejected
+
+
+class _Normalised(NamedTuple):
+    """One batch after the normaliser, with what the rest of the stages need of it."""
+
+    rows: int
+    kept: pl.LazyFrame
+    rejected: list[pl.DataFrame]
+    """The read stage's and the normaliser's rejects."""
+    rule_failures: pl.DataFrame
+    figures: dict[str, int]
 
 
 def _narrow(

@@ -90,7 +90,7 @@ def test_verbose_progress_names_steps_and_never_numbers(runner: CliRunner, tmp_p
     path.write_text("phone\n9876543210\n9876543210\n")
     result = runner.invoke(main, ["prepare", str(path), "-o", str(tmp_path / "o"), "-v"])
     assert result.exit_code == 0, result.output
-    assert "listprep: 2 rows read: normalising, deduplicating, scrubbing" in result.stderr
+    assert "listprep: 2 rows read and normalised: deduplicating, scrubbing" in result.stderr
     assert "done in" in result.stderr
     assert "9876543210" not in result.stderr + result.stdout
     quiet = runner.invoke(main, ["prepare", str(path), "-o", str(tmp_path / "q"), "-q"])
