@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,7 +10,7 @@ import polars as pl
 
 from listprep.config import NormaliseConfig, ReadConfig
 from listprep.privacy import mask_digit_runs
-from listprep.reader import PHONE_RAW, SOURCE_FILE, Source, choose_phone_column, read_sources
+from listprep.reader import PHONE_RAW, SOURCE_FILE, Source, choose_phone_column, open_sources
 from listprep.stages.normalise import normalise
 
 #: Spelling families of a phone cell, first match wins; the patterns are deliberately simple.
@@ -38,36 +39,42 @@ def inspect_sources(
     normalise_config: NormaliseConfig = NormaliseConfig(),
 ) -> dict[str, Any]:
     """Per input: encoding, delimiter, rows, headers, the phone column and why, the formats of
-    its phone cells and what normalisation would make of them. Counts only, never a number."""
-    output = read_sources(sources, read)
-    frame = output.kept.collect()
-    outcome = normalise(frame.lazy(), normalise_config)
-    rejected = outcome.rejected.collect()
+    its phone cells and what normalisation would make of them. Counts only, never a number.
+
+    Batch by batch, like ``prepare_to``: a file of any size is inspected in bounded memory.
+    """
+    opened = open_sources(sources, read)
+    kept: Counter[str] = Counter()
+    formats: dict[str, Counter[str]] = defaultdict(Counter)
+    reasons: dict[str, Counter[str]] = defaultdict(Counter)
+    for batch in opened:
+        frame = batch.kept
+        outcome = normalise(frame.lazy(), normalise_config)
+        kept.update(dict(frame.group_by(SOURCE_FILE).len().iter_rows()))
+        spelled = frame.group_by(SOURCE_FILE, format_expr(pl.col(PHONE_RAW)).alias("f")).len()
+        for path, name, count in spelled.iter_rows():
+            formats[path][name] += count
+        why = outcome.rejected.group_by("source_file", "reason").len().collect()
+        for path, reason, count in why.iter_rows():
+            reasons[path][reason] += count
     files = []
-    for info in output.inputs:
-        rows = frame.filter(pl.col(SOURCE_FILE) == info.path)
-        _, why = choose_phone_column(info.columns, info.path, read.phone_column)
-        formats = rows.group_by(format_expr(pl.col(PHONE_RAW)).alias("f")).len().sort("f")
-        reasons = (
-            rejected.filter(pl.col("source_file") == info.path)
-            .group_by("reason")
-            .len()
-            .sort("reason")
-        )
+    for info in opened.inputs:
+        _, chosen_why = choose_phone_column(info.columns, info.path, read.phone_column)
+        rows, rejected = kept[info.path], reasons[info.path]
         files.append(
             {
                 "path": info.path,
                 "encoding": info.encoding,
                 "delimiter": info.delimiter,
                 "rows": info.rows,
-                "malformed_rows": info.rows - rows.height,
+                "malformed_rows": info.rows - rows,
                 "blank_lines": info.blank_lines,
                 "headers": [mask_digit_runs(c) for c in info.columns],  # a headerless file
                 "phone_column": info.phone_column,
-                "phone_column_why": why,
-                "formats": dict(formats.iter_rows()),
-                "valid": rows.height - int(reasons["len"].sum()),
-                "would_reject": dict(reasons.iter_rows()),
+                "phone_column_why": chosen_why,
+                "formats": dict(sorted(formats[info.path].items())),
+                "valid": rows - sum(rejected.values()),
+                "would_reject": dict(sorted(rejected.items())),
             }
         )
     return {"inputs": files}
