@@ -402,18 +402,19 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     A quoted field starts right after a delimiter (or the line start) and must end right
     before one (or the line end); anything else (``A, "x,y"``, ``"98765"43210``) is malformed.
     """
-    plain = lines.str.count_matches(sep, literal=True).cast(pl.Int64)
+    escaped = re.escape(sep)
+    one = f"[{escaped}]"  # a one-character class counts faster than the literal (measured)
+    plain = lines.str.count_matches(one).cast(pl.Int64)
     quoted = lines.str.contains('"', literal=True)
     if not quoted.any():
         return plain + 1
-    escaped = re.escape(sep)
     # each quoted section becomes a NUL (refused in input, so it marks only sections; an
     # escaped "" makes two touching ones); a section that does not sit between delimiters, or
     # a quote left over, is broken quoting
     marked = lines.filter(quoted).str.replace_all('"[^"]*"', "\x00")
     misplaced = f"[^{escaped}\x00]\x00|\x00[^{escaped}\x00]"
-    broken = marked.str.contains('"', literal=True) | marked.str.contains(misplaced)
-    counted = pl.when(broken).then(-1).otherwise(marked.str.count_matches(sep, literal=True))
+    broken = marked.str.contains(f'"|{misplaced}')
+    counted = pl.when(broken).then(-1).otherwise(marked.str.count_matches(one))
     fixed = pl.select(counted.cast(pl.Int64)).to_series()
     return plain.scatter(quoted.arg_true(), fixed) + 1
 
