@@ -19,6 +19,9 @@ from listprep.writer import Staging
 
 
 class Outputs(Protocol):
+    keeps_frames: bool
+    """Whether the kept rows are kept whole (``Result.lists`` has every input column)."""
+
     def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
         """Take one batch: kept rows (all columns), their list-file rows, and its rejects."""
 
@@ -34,6 +37,8 @@ class Outputs(Protocol):
 
 class InMemory:
     """Everything kept in memory: the frames become :class:`Result`'s, the files its files."""
+
+    keeps_frames = True
 
     def __init__(self, *, redact: bool) -> None:
         self.kept: list[pl.DataFrame] = []
@@ -65,6 +70,8 @@ class InMemory:
 
 class OnDisk:
     """Files straight into the staging folder; list rows spilled (Arrow IPC) until split."""
+
+    keeps_frames = False
 
     def __init__(self, staging: Staging, *, redact: bool) -> None:
         self.staging = staging
