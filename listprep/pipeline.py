@@ -216,13 +216,11 @@ def _execute(
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
-    needed = {c for sources in layout.values() for c in sources}
-    needed |= {*cfg.template.variables, *(r.column for r in cfg.template.column_rules)}
     checker = _Checker(
         cfg,
         dnd=dnd,
         suppress=combine_suppressions(suppress),
-        keep=None if outputs.keeps_frames else [c for c in columns if c in needed],
+        keep=None if outputs.keeps_frames else _needed(cfg, columns, layout),
     )
     tally = _check_batches(opened, cfg, checker, outputs, layout, say)
     inputs = opened.inputs
@@ -269,6 +267,13 @@ def _execute(
     outputs.put("manifest.json", to_json(manifest))
     outputs.put("report.html", report_html(manifest, tally.samples).encode())
     return manifest, lists
+
+
+def _needed(cfg: PipelineConfig, columns: list[str], layout: dict[str, list[str]]) -> list[str]:
+    """The input columns some output reads: the list's, the template's and the rules'."""
+    needed = {c for fills in layout.values() for c in fills}
+    needed |= {*cfg.template.variables, *(r.column for r in cfg.template.column_rules)}
+    return [c for c in columns if c in needed]
 
 
 @dataclass(slots=True)
