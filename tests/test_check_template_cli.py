@@ -122,3 +122,19 @@ def test_prepare_takes_the_same_template_options(
     assert json.loads(result.output)["rejected_by_reason"] == {}
     lists = sorted((tmp_path / "out" / "lists").rglob("*.csv"))
     assert "Customer" in lists[0].read_text(encoding="utf-8")
+
+
+def test_number_variable_renders_the_e164_number_as_prepare_does(
+    runner: CliRunner, write_csv: WriteCsv
+) -> None:
+    """@@number is Exotel's number column: accepted, rendered as E.164 (masked in samples), and
+    a row without a dialable number is counted under its reason, not rendered."""
+    path = write_csv([["phone", "first_name"], ["098765 43210", "Asha"], ["12", "Bo"]])
+    code, out = check(runner, "--json", "--template", "Hi @@first_name, call @@number", str(path))
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["rendered"] == 1
+    assert report["rejected_by_reason"] == {"invalid": 1}
+    assert report["headers"]["matched"] == ["first_name"]
+    assert report["length"] == {"min": 27, "max": 27}  # "Hi Asha, call " + 13 characters
+    assert report["samples"] == ["Hi Asha, call 91XXXXXXXX10"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -28,7 +29,7 @@ from listprep.dlt import check_dlt
 from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
 from listprep.privacy import mask
-from listprep.reader import ROW_ID, Source, header_key, read_sources
+from listprep.reader import ROW_ID, Source, header_key, open_sources
 from listprep.rejects import StageOutput, no_rejects, rejects
 from listprep.sms import (
     GSM7_BASIC,
@@ -38,6 +39,7 @@ from listprep.sms import (
     sms_info,
     units_expr,
 )
+from listprep.stages.normalise import normalise
 
 SMS_ENCODING = "_sms_encoding"
 SMS_UNITS = "_sms_units"
@@ -553,7 +555,10 @@ def template_report(
     """Check ``config``'s template alone, or against the headers and rows of ``sources``.
 
     Nothing is written and numbers are not checked: this is the template stage on every row
-    read. Samples render only the template's variables, with phone-like values masked.
+    read. With ``@@number`` (the E.164 number Exotel sends), the numbers are normalised to
+    render it, and rows without a dialable number are counted under their reason, as
+    ``prepare`` would. Samples render only the template's variables, with phone-like values
+    masked.
     """
     tc = config.template
     if not tc.text:
@@ -571,25 +576,42 @@ def template_report(
     )
     if sources is None:
         return base
-    read = read_sources(sources, config.read)
-    frame, renamed = rename_headers(read.kept, tc)
-    columns = frame.collect_schema().names()
-    validate_template(tc, columns, renamed)
-    out = check_template(frame, tc)
-    kept, rejected, malformed = pl.collect_all([out.kept, out.rejected, read.rejected])
-    reasons = pl.concat([malformed.select("reason"), rejected.select("reason")])
-    phones = {renamed.get(i.phone_column, i.phone_column) for i in read.inputs}
+    opened = open_sources(sources, config.read)
+    columns_frame, renamed = rename_headers(opened.empty().lazy(), tc)
+    columns = columns_frame.collect_schema().names()
+    validate_template(tc, [*columns, NUMBER_VARIABLE], renamed)
+    reasons: Counter[str] = Counter()
+    sms_rows: list[pl.DataFrame] = []
+    shown: list[pl.DataFrame] = []
+    rendered = 0
+    for batch in opened:  # batch by batch: a file of any size in bounded memory
+        frame, _ = rename_headers(batch.kept.lazy(), tc)
+        reasons.update(dict(batch.rejected.group_by("reason").len().iter_rows()))
+        if NUMBER_VARIABLE in tc.variables:
+            numbers = normalise(frame, config.normalise)
+            unusable = numbers.rejected.group_by("reason").len().collect()
+            reasons.update(dict(unusable.iter_rows()))
+            frame = with_number_variable(numbers.kept, tc)
+        out = check_template(frame, tc)
+        kept, rejected = pl.collect_all([out.kept, out.rejected])
+        reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
+        rendered += kept.height
+        if tc.channel is Channel.SMS:
+            sms_rows.append(kept.select(SMS_ENCODING, SMS_SEGMENTS, SMS_LENGTH))
+        if sum(f.height for f in shown) < samples:
+            shown.append(kept.head(samples))
+    phones = {renamed.get(i.phone_column, i.phone_column) for i in opened.inputs}
     return replace(
         base,
-        inputs=len(read.inputs),
-        headers_matched=tc.variables,
+        inputs=len(opened.inputs),
+        headers_matched=tuple(v for v in tc.variables if v in columns),
         headers_unused=tuple(c for c in user_columns(columns) if c not in tc.variables),
         renamed_headers=renamed,
-        rows=sum(i.rows for i in read.inputs),
-        rendered=kept.height,
-        rejected_by_reason=dict(reasons.group_by("reason").len().sort("reason").iter_rows()),
-        sms=sms_summary(kept) if tc.channel is Channel.SMS else None,
-        samples=render_samples(kept.head(samples), tc.text, phones),
+        rows=sum(i.rows for i in opened.inputs),
+        rendered=rendered,
+        rejected_by_reason=dict(sorted(reasons.items())),
+        sms=sms_summary(pl.concat(sms_rows)) if sms_rows else None,
+        samples=render_samples(pl.concat(shown, how="diagonal").head(samples), tc.text, phones),
     )
 
 
