@@ -1,7 +1,8 @@
 """listprep: messy contact exports in, Exotel-ready campaign lists out.
 
-The public surface is small on purpose: :func:`prepare` runs everything; the stage functions
-and configs are there for ETL jobs that compose their own flow.
+The public surface is small on purpose: :func:`prepare` runs everything in memory and
+:func:`prepare_to` writes as it goes (inputs of any size); the stage functions and configs
+are there for ETL jobs that compose their own flow.
 """
 
 from importlib.metadata import version

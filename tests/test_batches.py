@@ -153,3 +153,15 @@ def test_utf8_then_windows_1252_is_refused_in_any_batch(tmp_path: Path, batch_ro
     with pytest.raises(listprep.InputError, match="mixes encodings") as raised:
         listprep.prepare(str(path), batch_rows=batch_rows)
     assert raised.value.row == 12  # the header is row 1, the cp1252 line the 12th
+
+
+def test_prepare_to_checks_the_output_folder_before_reading(tmp_path: Path) -> None:
+    """A run that could not be written fails first, not after the work (the input here does
+    not even exist, and the error is still about the output folder)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    with pytest.raises(listprep.OutputError, match="not empty"):
+        listprep.prepare_to(out, str(tmp_path / "missing.csv"))
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
