@@ -8,7 +8,9 @@ order, same manifest, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -51,7 +53,7 @@ def csv_file(draw: st.DrawFn) -> bytes:
     return draw(st.sampled_from([b"", b"\xef\xbb\xbf"])) + text.encode()
 
 
-OPTIONS = [
+OPTIONS: list[dict[str, Any]] = [
     {"list_rows": 2},
     {
         "channel": "sms",
@@ -63,10 +65,10 @@ OPTIONS = [
 ]
 
 
-def outcome(run: object) -> object:
+def outcome(run: Callable[[], dict[str, bytes]]) -> dict[str, bytes] | str:
     """The files of a run, or the error it stopped with."""
     try:
-        return run()  # type: ignore[operator]
+        return run()
     except ListprepError as exc:
         return f"{type(exc).__name__}: {exc}"
 
