@@ -101,24 +101,6 @@ def sniff_delimiter(header: str) -> str:
 MAX_COLUMNS = 10_000
 
 
-def parse(
-    data: bytes, name: str, *, encoding: str | None = None, delimiter: str | None = None
-) -> ParsedCsv:
-    """Parse a whole CSV file's bytes into text columns, setting ragged records aside."""
-    stream = CsvStream(data, name, encoding=encoding, delimiter=delimiter)
-    parts = list(stream)
-    frame = pl.concat([p.frame for p in parts]) if parts else stream.empty_frame()
-    return ParsedCsv(
-        frame=frame,
-        rows=pl.concat([p.rows for p in parts]) if parts else pl.Series(ROW, [], pl.Int64),
-        malformed=pl.concat([p.malformed for p in parts]) if parts else _malformed(_NO_ROWS),
-        encoding=stream.encoding,
-        delimiter=stream.delimiter,
-        blank_lines=stream.blank_lines,
-    )
-
-
-_NO_ROWS = pl.DataFrame(schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String})
 #: Bytes read per batch when no row count is given: about 300,000 contact rows.
 BATCH_BYTES = 1 << 24
 #: The most bytes read per batch, however long the lines: memory stays bounded.
