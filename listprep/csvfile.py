@@ -269,8 +269,9 @@ class CsvStream:
                 return
             text, lines = self._lines(block)
             _check_nul(lines, self.name)
-            odd_quotes = (lines.str.count_matches('"', literal=True) % 2 == 1).any()
-            parsed = None if odd_quotes else self._parse_lines(lines, text)
+            quotes = lines.str.count_matches('"', literal=True)
+            odd = (quotes % 2 == 1).any()  # a quoted field spans lines
+            parsed = None if odd else self._parse_lines(lines, text, quotes > 0)
             if parsed is None:
                 yield self._records_to_end(text)
                 return
@@ -278,10 +279,11 @@ class CsvStream:
             self._records = self._line
             yield parsed
 
-    def _parse_lines(self, lines: pl.Series, text: bytes) -> ParsedCsv | None:
+    def _parse_lines(self, lines: pl.Series, text: bytes, quoted: pl.Series) -> ParsedCsv | None:
         """The fast path; ``None`` when polars refuses what the line check let through."""
         sep, names = self.delimiter, self.names
-        rows = pl.DataFrame({"raw": lines, "fields": _width(lines, sep)}).with_row_index(
+        fields = _width(lines, sep, quoted)
+        rows = pl.DataFrame({"raw": lines, "fields": fields}).with_row_index(
             ROW, offset=self._line + 1
         )
         blank = rows["raw"].str.strip_chars() == ""
@@ -378,8 +380,9 @@ def header_names(fields: list[str], name: str) -> list[str]:
     return names
 
 
-def _width(lines: pl.Series, sep: str) -> pl.Series:
+def _width(lines: pl.Series, sep: str, quoted: pl.Series | None = None) -> pl.Series:
     """Fields per line, counted as a CSV parser does; ``0`` for a line whose quoting is broken.
+    ``quoted`` (the lines holding a quote) saves a pass when the caller knows it already.
 
     A quoted field starts right after a delimiter (or the line start) and must end right
     before one (or the line end); anything else (``A, "x,y"``, ``"98765"43210``) is malformed.
@@ -387,7 +390,8 @@ def _width(lines: pl.Series, sep: str) -> pl.Series:
     escaped = re.escape(sep)
     one = f"[{escaped}]"  # a one-character class counts faster than the literal (measured)
     plain = lines.str.count_matches(one).cast(pl.Int64)
-    quoted = lines.str.contains('"', literal=True)
+    if quoted is None:
+        quoted = lines.str.contains('"', literal=True)
     if not quoted.any():
         return plain + 1
     # each quoted section becomes a NUL (refused in input, so it marks only sections; an
