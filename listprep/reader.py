@@ -452,7 +452,11 @@ def _open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingRea
         handle = _HashingReader(path.open("rb"))
         head = handle.read(65536)
     except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", file=name) from None
+        raise InputError(
+            f"cannot read the file: {exc.strerror}",
+            file=name,
+            hint="check that you have permission to read it, or copy it somewhere you do",
+        ) from None
     if head.startswith(b"\x1f\x8b"):
         data = head + handle.read()
         digest = handle.hexdigest()

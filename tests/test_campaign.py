@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -211,13 +210,6 @@ def test_plan_days_needs_a_start() -> None:
 
 
 # --- splitting at Exotel's scale --------------------------------------------------------------
-
-
-def test_static_12_34_567_gives_13_balanced_lists_in_3_campaigns() -> None:
-    sizes = plan_sizes(1_234_567, 100_000)
-    assert len(sizes) == 13 and set(sizes) == {94_966, 94_967} and sum(sizes) == 1_234_567
-    campaigns = [math.ceil((i + 1) / 5) for i in range(len(sizes))]
-    assert campaigns[-1] == 3
 
 
 def test_inline_12_345_numbers_give_3_campaigns_of_at_most_5000() -> None:

@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import io
 import json
-import os
 import random
 import signal
 import subprocess
@@ -24,10 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import polars as pl
 import pytest
 from click.testing import CliRunner, Result
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import listprep
@@ -396,17 +396,24 @@ def test_one_bad_file_among_good_ones_names_the_bad_one(runner: CliRunner, tmp_p
     assert not (tmp_path / "o").exists()
 
 
-def test_unreadable_file(runner: CliRunner, tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from reading the file")
+def test_unreadable_file(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening it fails as a file without read permission does (chmod cannot stop root, who
+    runs CI, so the failure is made at the open call)."""
     path = tmp_path / "secret.csv"
     path.write_bytes(b"name,phone\nAsha,9876543210\n")
-    path.chmod(0)
-    try:
-        result = cli(runner, str(path), "-o", str(tmp_path / "o"))
-    finally:
-        path.chmod(0o600)
+    real_open = Path.open
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    result = cli(runner, str(path), "-o", str(tmp_path / "o"))
     assert_refused(result, "secret.csv")
+    assert "Permission denied" in result.output and "permission" in result.output.split("hint")[-1]
 
 
 def test_ten_megabyte_field_works() -> None:
@@ -811,3 +818,69 @@ def test_every_row_ends_in_exactly_one_place(
     malformed = first.rejects.filter(pl.col("reason") == "malformed-row")["source_row"]
     assert sorted(malformed.to_list()) == sorted({i + 2 for i in ragged if i < len(rows)})
     assert dict(first.files) == dict(second.files)
+
+
+@given(rows=rows_strategy, method=st.sampled_from(["static", "dynamic"]))
+def test_prepared_lists_prepared_again_are_unchanged(
+    rows: list[tuple[str, str, str]], method: str
+) -> None:
+    """Idempotence end to end: listprep's own list files, given back to it, lose no row and
+    come out byte for byte the same."""
+    options: dict[str, Any] = {"method": method}
+    if method == "dynamic":
+        options["template"] = "Hi @@name from @@city"
+        options["defaults"] = {"name": "there", "city": "here"}
+    with tempfile.TemporaryDirectory() as folder:
+        src = Path(folder) / "in.csv"
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([["name", "phone", "city"], *rows])
+        src.write_text(buffer.getvalue(), encoding="utf-8")
+        first = listprep.prepare(str(src), **options)
+        lists = sorted(name for name in first.files if name.startswith("lists/"))
+        paths = []
+        for index, name in enumerate(lists):
+            path = Path(folder) / f"list-{index}.csv"
+            path.write_bytes(first.files[name])
+            paths.append(str(path))
+        assume(paths)  # some list was written
+        again = listprep.prepare(paths, **options)
+    assert again.rejects.height == 0
+    assert again.lists["_e164"].to_list() == first.lists["_e164"].to_list()
+    assert [n for n in again.files if n.startswith("lists/")] == lists
+    assert all(again.files[name] == first.files[name] for name in lists)
+
+
+_valid_mobiles = (
+    st.integers(6_000_000_000, 9_999_999_999)
+    .map(str)
+    .filter(lambda n: phonenumbers.is_valid_number(phonenumbers.parse(n, "IN")))
+)
+
+
+@given(
+    numbers=st.lists(_valid_mobiles, min_size=1, max_size=60, unique=True),
+    list_rows=st.integers(1, 20),
+    per_campaign=st.integers(1, 5),
+    max_bytes=st.one_of(st.none(), st.integers(21, 400)),
+)
+def test_written_lists_keep_every_cap(
+    numbers: list[str], list_rows: int, per_campaign: int, max_bytes: int | None
+) -> None:
+    """Whatever the caps, each list file written keeps them, each campaign holds at most its
+    number of lists, and the lists in campaign order give back the numbers in input order."""
+    frame = pl.DataFrame({"phone": numbers})
+    result = listprep.prepare(
+        frame, list_rows=list_rows, lists_per_campaign=per_campaign, max_list_bytes=max_bytes
+    )
+    entries = result.manifest["lists"]
+    written: list[str] = []
+    for entry in entries:
+        body = result.files[entry["file"]]
+        rows = list(csv.reader(io.StringIO(body.decode(), newline="")))[1:]
+        assert len(rows) == entry["rows"] <= list_rows
+        assert max_bytes is None or len(body) <= max_bytes
+        written += [row[0] for row in rows]
+    assert written == ["+91" + n for n in numbers]
+    for campaign in result.manifest["campaigns"]:
+        assert 1 <= len(campaign["lists"]) <= per_campaign
+    assert sum(len(c["lists"]) for c in result.manifest["campaigns"]) == len(entries)

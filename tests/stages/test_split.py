@@ -92,8 +92,9 @@ def test_inline_split_laws(rows: int, list_rows: int | None) -> None:
     check_split(out, rows, list_rows or 5_000, 1)
 
 
-@given(rows=st.integers(0, 300_000), channel=st.sampled_from(list(Channel)))
+@given(rows=st.integers(0, 1_600_000), channel=st.sampled_from(list(Channel)))
 def test_dynamic_split_laws(rows: int, channel: Channel) -> None:
+    """Past 5,00,000 rows a dynamic campaign needs a second list, in a campaign of its own."""
     out = split(ids(rows), SplitConfig(channel=channel, method=Method.DYNAMIC))
     check_split(out, rows, 500_000, 1)
 
@@ -172,11 +173,17 @@ def test_plan_sizes_respects_byte_cap(sizes: list[int], cap: int, header: int, s
         assert not fits, f"{parts} lists would do"
 
 
-@given(sizes=st.lists(st.integers(1, 60), min_size=1, max_size=50), header=st.integers(0, 30))
+@given(sizes=st.lists(st.integers(2, 60), min_size=1, max_size=50), header=st.integers(0, 30))
 def test_plan_sizes_refuses_a_row_larger_than_the_cap(sizes: list[int], header: int) -> None:
     max_bytes = header + max(sizes) - 1
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="a single row is larger"):
         plan_sizes(len(sizes), 10, pl.Series(sizes), max_bytes, header)
+
+
+@given(header=st.integers(0, 30))
+def test_plan_sizes_refuses_a_cap_the_header_fills(header: int) -> None:
+    with pytest.raises(ConfigError, match="no room after the header"):
+        plan_sizes(3, 10, pl.Series([1, 1, 1]), header, header)
 
 
 def test_dynamic_split_keeps_each_list_under_the_file_limit() -> None:
