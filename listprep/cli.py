@@ -239,7 +239,9 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Folder to write (must be new or empty; see --force).",
 )
-@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option(
+    "--force", is_flag=True, help="Replace an output folder that holds listprep's output only."
+)
 @click.option(
     "--method",
     type=_choice(Method),

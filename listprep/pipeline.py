@@ -53,6 +53,7 @@ from listprep.reader import (
     Inputs,
     Source,
     open_sources,
+    source_list,
 )
 from listprep.registers import Register, e164_key, load_register
 from listprep.rejects import REJECT_COLUMNS, StageOutput
@@ -115,7 +116,7 @@ class Result(_Summary):
 
     def write(self, outdir: str | os.PathLike[str], *, force: bool = False) -> Path:
         """Write lists, requests, rejects and manifest into ``outdir``, atomically."""
-        return write_outputs(outdir, self.files, force=force)
+        return write_outputs(outdir, self.files, force=force, inputs=_files_read(self.manifest))
 
     def to_pandas(self, frame: str = "lists") -> Any:
         """``lists`` or ``rejects`` as a pandas DataFrame (needs pandas and pyarrow)."""
@@ -180,11 +181,24 @@ def prepare_to(
     spill file inside the staging folder until the split is known.
     """
     cfg = _config(config, options)
-    with Staging(outdir, force=force) as staging:
+    files = [s for s in source_list(sources) if isinstance(s, str | os.PathLike)]
+    inputs = [*files, *cfg.scrub.dnd, *cfg.scrub.suppress]
+    with Staging(outdir, force=force, inputs=inputs) as staging:
         outputs = OnDisk(staging, redact=cfg.output.redact_rejects)
         manifest, _ = _execute(sources, cfg, progress, outputs)
         outputs.close()
     return Written(outdir=Path(outdir), manifest=manifest)
+
+
+def _files_read(manifest: Mapping[str, Any]) -> list[str]:
+    """The input files and registers a run read, as its manifest names them."""
+    registers = manifest.get("registers", {})
+    entries = [
+        *manifest.get("inputs", ()),
+        *registers.get("dnd", ()),
+        *registers.get("suppress", ()),
+    ]
+    return [str(e["path"]) for e in entries if e.get("path")]
 
 
 def _config(config: PipelineConfig | None, options: dict[str, Any]) -> PipelineConfig:

@@ -154,7 +154,7 @@ def read_sources(
 
 def open_sources(sources: Source | Iterable[Source], config: ReadConfig = ReadConfig()) -> Inputs:
     """Open every source (headers read, phone columns found) without reading the rows yet."""
-    items: list[Source] = [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
+    items = source_list(sources)
     if not items:
         raise InputError("no inputs given", hint="pass at least one CSV file or frame")
     paths = [os.path.realpath(s) for s in items if isinstance(s, str | os.PathLike)]
@@ -234,6 +234,11 @@ def _malformed_rejects(malformed: pl.DataFrame, offset: int, name: str, width: i
         pl.col("raw").alias("raw_value"),
         (pl.col(SOURCE_ROW).cast(pl.Int64) + offset).alias(ROW_ID),
     )
+
+
+def source_list(sources: Source | Iterable[Source]) -> list[Source]:
+    """One source or several, as a list."""
+    return [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
 
 
 def _is_single(sources: object) -> bool:

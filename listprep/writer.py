@@ -10,18 +10,25 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from listprep.errors import OutputError
 
+#: What listprep writes at the top of an output folder: ``--force`` replaces nothing else.
+OUTPUT_NAMES = frozenset({"lists", "requests", "rejects.csv", "manifest.json", "report.html"})
+
 
 def write_outputs(
-    outdir: str | os.PathLike[str], files: Mapping[str, bytes], *, force: bool
+    outdir: str | os.PathLike[str],
+    files: Mapping[str, bytes],
+    *,
+    force: bool,
+    inputs: Iterable[str | os.PathLike[str]] = (),
 ) -> Path:
     """Write ``files`` (relative POSIX path -> bytes) into ``outdir`` atomically."""
-    with Staging(outdir, force=force) as staging:
+    with Staging(outdir, force=force, inputs=inputs) as staging:
         for relative, data in files.items():
             staging.write(relative, data)
     return staging.target
@@ -32,11 +39,19 @@ class Staging:
 
     The output folder is checked when the block starts, so a run that cannot write fails
     before its work, not after; on any error the staging folder (personal data) is removed.
+    ``inputs`` are the files the run reads: a folder holding one is never replaced.
     """
 
-    def __init__(self, outdir: str | os.PathLike[str], *, force: bool) -> None:
+    def __init__(
+        self,
+        outdir: str | os.PathLike[str],
+        *,
+        force: bool,
+        inputs: Iterable[str | os.PathLike[str]] = (),
+    ) -> None:
         self.target = Path(outdir)
         self.force = force
+        self.inputs = tuple(inputs)
         self.path = Path()
 
     def __enter__(self) -> Staging:
@@ -47,12 +62,14 @@ class Staging:
                 file=str(target),
                 hint="give -o a folder name (new, or empty, or with --force)",
             )
-        if target.is_dir() and any(target.iterdir()) and not self.force:
-            raise OutputError(
-                "the output folder is not empty",
-                file=str(target),
-                hint="choose a new folder, or pass --force to replace it",
-            )
+        if target.is_dir() and any(target.iterdir()):
+            if not self.force:
+                raise OutputError(
+                    "the output folder is not empty",
+                    file=str(target),
+                    hint="choose a new folder, or pass --force to replace it",
+                )
+            _check_replaceable(target, self.inputs)
         parent = target.absolute().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +111,30 @@ class Staging:
         except OSError as exc:
             shutil.rmtree(self.path, ignore_errors=True)
             raise _os_error("cannot write the output", exc, self.target) from None
+
+
+def _check_replaceable(target: Path, inputs: tuple[str | os.PathLike[str], ...]) -> None:
+    """``--force`` deletes the old folder: refuse unless it holds only listprep's outputs, and
+    none of this run's inputs (a list file given back to listprep lives in ``lists/``)."""
+    folder = target.resolve()
+    for item in inputs:
+        if Path(item).resolve().is_relative_to(folder):
+            raise OutputError(
+                "the output folder holds an input of this run: --force would delete it",
+                file=os.fspath(item),
+                hint=f"write to another folder than {target}, or move the input out of it",
+            )
+    foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_NAMES)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise OutputError(
+            f"the output folder holds files listprep did not write ({shown}): --force replaces "
+            "only listprep's own output",
+            file=str(target),
+            hint="choose a new folder, or move those files out first",
+        )
 
 
 _HINTS = {

@@ -184,8 +184,16 @@ def test_non_empty_output_needs_force(runner: CliRunner, write_csv: Any, tmp_pat
     assert tree(out) == {"keep.txt": b"mine"}, "the folder is left alone"
 
     result = prepare(runner, str(path), "-o", str(out), "--force")
+    assert_clean_failure(result, 1, "did not write", "keep.txt")
+    assert tree(out) == {"keep.txt": b"mine"}, "--force replaces only listprep's own output"
+
+    (out / "keep.txt").unlink()
+    assert prepare(runner, str(path), "-o", str(out)).exit_code == 0
+    (out / "lists" / "campaign-09").mkdir()
+    (out / "lists" / "campaign-09" / "list-01.csv").write_text("number\n")
+    result = prepare(runner, str(path), "-o", str(out), "--force")
     assert result.exit_code == 0, result.output
-    assert "keep.txt" not in tree(out)
+    assert "lists/campaign-09/list-01.csv" not in tree(out), "the old output is replaced whole"
     assert "manifest.json" in tree(out)
 
 

@@ -723,10 +723,30 @@ def test_non_empty_outdir_needs_force(runner: CliRunner, tmp_path: Path) -> None
     assert [p.name for p in out.iterdir()] == ["old.txt"]
 
     result = cli(runner, data("enc_utf8.csv"), "-o", str(out), "--force")
+    assert_refused(result, str(out), "old.txt")
+    assert [p.name for p in out.iterdir()] == ["old.txt"], "not listprep's: never deleted"
+
+    (out / "old.txt").unlink()
+    assert cli(runner, data("enc_utf8.csv"), "-o", str(out)).exit_code == 0
+    result = cli(runner, data("enc_utf8.csv"), "-o", str(out), "--force")
     assert result.exit_code == 0, result.output
-    assert not (out / "old.txt").exists()
     assert complete(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_force_never_deletes_an_input(runner: CliRunner, tmp_path: Path) -> None:
+    """An input, register or suppression list inside OUTDIR (even inside its lists/) stops the
+    run before any work: --force would delete it with the old output."""
+    out = tmp_path / "out"
+    assert cli(runner, data("enc_utf8.csv"), "-o", str(out)).exit_code == 0
+    listed = next((out / "lists").rglob("*.csv"))
+    suppress = out / "lists" / "optout.txt"
+    suppress.write_text("9876543210\n")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for args in ([str(listed)], [data("enc_utf8.csv"), "--suppress", str(suppress)]):
+        result = cli(runner, *args, "-o", str(out), "--force")
+        assert_refused(result, "holds an input", "--force would delete it")
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_empty_outdir_is_used_without_force(runner: CliRunner, tmp_path: Path) -> None:
