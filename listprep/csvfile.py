@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import sys
 from collections.abc import Iterator
@@ -99,6 +100,9 @@ def sniff_delimiter(header: str) -> str:
 
 #: More columns than any contact export has: a wrong delimiter or a damaged file.
 MAX_COLUMNS = 10_000
+#: Lines one record may span: more is taken for a quote that never closed (multi-line cells
+#: in contact exports are addresses and notes of a few lines).
+MAX_RECORD_LINES = 100
 
 
 #: Bytes read per batch when no row count is given: about 300,000 contact rows.
@@ -409,49 +413,72 @@ def _parse_records(
     text: str, name: str, encoding: str, sep: str, names: list[str], start: int
 ) -> ParsedCsv:
     """Records of ``text`` (after the header) with Python's csv module, numbered from
-    ``start + 1``; each malformed record keeps its raw text."""
-    physical = text.split("\n")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    ``start + 1``; each malformed record keeps its raw text.
+
+    A quote that never closes would make the rest of the file one cell, and one closed by
+    another stray quote far below would swallow the rows between. So the csv module reads
+    strictly: a record it refuses (text after a closing quote, the end of the file inside
+    quotes), or one running over :data:`MAX_RECORD_LINES` lines, is malformed (its first
+    line), and reading starts again on the line after it. One-line records are then held to
+    the fast path's quoting rule (see :func:`_width`), so both paths judge a line alike.
+    """
+    physical = io.StringIO(text, newline="").readlines()  # lines as the csv module counts them
     columns: list[list[str]] = [[] for _ in names]
     numbers: list[int] = []
+    quoted: list[tuple[int, str]] = []  # (position in numbers, raw line) of one-line records
     bad: list[tuple[int, int, str]] = []
     blank = 0
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
-    number = start
+    starts = [0, *itertools.accumulate(len(line) for line in physical)]
+    buffer = io.StringIO(text, newline="")
+    number, offset = start, 0
     try:
-        while True:
-            begin = reader.line_num
-            number += 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            if not record or (len(record) == 1 and not record[0].strip()):
-                blank += 1
-            elif len(record) != len(names):
-                raw = "\n".join(physical[begin : reader.line_num]).rstrip("\r")
-                bad.append((number, len(record), raw))
-            else:
-                numbers.append(number)
-                for column, value in zip(columns, record, strict=True):
-                    column.append(value)
-    except csv.Error as exc:
-        raise InputError(
-            f"cannot parse the CSV: {exc}",
-            file=name,
-            row=number,
-            hint="check the quoting of that row (an unclosed quote swallows the rest of the file)",
-        ) from None
+        while offset < len(physical):
+            buffer.seek(starts[offset])
+            reader = csv.reader(buffer, delimiter=sep, strict=True)
+            begin, restart = 0, len(physical)
+            while True:
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error:
+                    record = None
+                number += 1
+                first, stop, begin = offset + begin, offset + reader.line_num, reader.line_num
+                if record is None or stop - first > MAX_RECORD_LINES:
+                    bad.append((number, 0, physical[first].rstrip("\r\n")))
+                    restart = first + 1
+                    break
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    blank += 1
+                elif len(record) != len(names):
+                    raw = "".join(physical[first:stop]).rstrip("\r\n")
+                    bad.append((number, len(record), raw))
+                else:
+                    if stop - first == 1 and '"' in physical[first]:
+                        quoted.append((len(numbers), physical[first].rstrip("\r\n")))
+                    numbers.append(number)
+                    for column, value in zip(columns, record, strict=True):
+                        column.append(value)
+            offset = restart
     finally:
         csv.field_size_limit(limit)
     frame = pl.DataFrame(
         {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
     ).with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
+    rows = pl.Series(ROW, numbers, dtype=pl.Int64)
+    if quoted:  # the csv module reads a quote inside a field as text; the fast path refuses it
+        lines = pl.Series([raw for _, raw in quoted], dtype=pl.String)
+        broken = (_width(lines, sep) == 0).to_list()
+        drop = {at for (at, _), no in zip(quoted, broken, strict=True) if no}
+        bad += [(numbers[at], 0, raw) for (at, raw), no in zip(quoted, broken, strict=True) if no]
+        keep = pl.Series([i not in drop for i in range(len(numbers))], dtype=pl.Boolean)
+        frame, rows = frame.filter(keep), rows.filter(keep)
     malformed = pl.DataFrame(
         bad, schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String}, orient="row"
-    )
-    rows = pl.Series(ROW, numbers, dtype=pl.Int64)
+    ).sort(ROW)
     return ParsedCsv(frame, rows, _malformed(malformed), encoding, sep, blank)
 
 

@@ -228,7 +228,12 @@ def _malformed_rejects(malformed: pl.DataFrame, offset: int, name: str, width: i
         pl.lit("read").alias("stage"),
         pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
         pl.when(pl.col("fields") == 0)
-        .then(pl.lit("broken quoting: a quote inside a field, or text after a closing quote"))
+        .then(
+            pl.lit(
+                "broken quoting: a quote inside a field, text after a closing quote, or a quote "
+                "that never closes (the rows after it are read on their own)"
+            )
+        )
         .otherwise(pl.format("{} field(s) where the header has {}", "fields", pl.lit(width)))
         .alias("detail"),
         pl.col("raw").alias("raw_value"),

@@ -39,3 +39,43 @@ def test_every_record_is_kept_or_malformed_once(rows: list[list[str]], batch_row
     assert sorted(numbers + blank) == list(range(2, len(rows) + 2))
     kept = [r for r in rows if len(r) == 3]  # a 3-field record is never blank
     assert sum(p.frame.height for p in parts) == len(kept)
+
+
+plain = st.text(alphabet=st.sampled_from(list("ab9 +-")), min_size=1, max_size=5)
+
+
+@given(
+    st.lists(st.tuples(plain, plain, plain), min_size=1, max_size=40),
+    st.sets(st.integers(0, 39), min_size=1, max_size=4),
+    st.integers(1, 25),
+)
+def test_a_stray_quote_spoils_only_its_own_row(
+    rows: list[tuple[str, str, str]], broken: set[int], batch_rows: int
+) -> None:
+    """A quote opened and never closed (``"Delhi``) would make every later row part of one
+    cell; instead its row alone is malformed and every other row is read as it stands."""
+    broken = {b for b in broken if b < len(rows)}
+    lines = [",".join((a, b, f'"{c}' if i in broken else c)) for i, (a, b, c) in enumerate(rows)]
+    data = "\n".join(["h1,h2,h3", *lines, ""]).encode()
+    stream = CsvStream(data, "x.csv", delimiter=",", batch_rows=batch_rows)
+    parts = list(stream)
+    malformed = [n for p in parts for n in p.malformed["_source_row"]]
+    assert sorted(malformed) == sorted(i + 2 for i in broken)
+    kept = pl.concat([p.frame for p in parts])
+    expected = [r for i, r in enumerate(rows) if i not in broken]
+    assert kept.rows() == expected
+    assert [n for p in parts for n in p.rows] == [
+        i + 2 for i in range(len(rows)) if i not in broken
+    ]
+
+
+def test_quotes_inside_a_field_are_judged_alike_after_a_multiline_cell() -> None:
+    """Once a cell spans lines the rest of the file is read by the csv module; a line it would
+    take as it stands (``Goa"x``) is still malformed, as it is in a file without one."""
+    tail = 'B,Goa"x,1\nC,"x"y,2\nD,ok,3\n'
+    for head, first in (("A,fine,0\n", "fine"), ('A,"two\nlines",0\n', "two\nlines")):
+        data = ("h1,h2,h3\n" + head + tail).encode()
+        parts = list(CsvStream(data, "x.csv", delimiter=",", batch_rows=1))
+        assert [n for p in parts for n in p.malformed["_source_row"]] == [3, 4]
+        kept = [row for p in parts for row in p.frame.rows()]
+        assert kept == [("A", first, "0"), ("D", "ok", "3")]
