@@ -149,7 +149,7 @@ class CampaignConfig:
     def __post_init__(self) -> None:
         if len(self.name_prefix.strip()) < 1:
             raise ConfigError("name_prefix must not be empty")
-        if self.calls_per_minute < 1 or self.sms_per_minute < 1:
+        if (self.throttle is not None and self.throttle < 1) or self.sms_per_minute < 1:
             raise ConfigError("throttle and sms_per_minute must be at least 1 per minute")
         if self.flow_type not in (None, "ivr", "greeting"):
             raise ConfigError(f"flow_type must be ivr or greeting, not {self.flow_type!r}")
@@ -207,8 +207,23 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
         flow_url=settings.get("flow_url") or settings.get("url"),
         flow_type=settings.get("flow_type"),
         retries=Retries(
-            number_of_retries=int(retries.get("number_of_retries", 0)),
-            interval_mins=retries.get("interval_mins"),
+            number_of_retries=_whole(
+                retries.get("number_of_retries", 0),
+                "retries.number_of_retries",
+                where,
+                low=0,
+                high=MAX_RETRIES,
+                example="number_of_retries = 2",
+            ),
+            interval_mins=None
+            if retries.get("interval_mins") is None
+            else _whole(
+                retries["interval_mins"],
+                "retries.interval_mins",
+                where,
+                low=1,
+                example="interval_mins = 15 (minutes)",
+            ),
             mechanism=str(retries.get("mechanism", "Linear")),
             on_status=tuple(retries.get("on_status", ("busy", "no-answer"))),
         ),
@@ -216,8 +231,22 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
             start=_moment(schedule.get("send_at") or schedule.get("start_time"), "start"),
             end=_moment(schedule.get("end_at") or schedule.get("end_time"), "end"),
         ),
-        throttle=int(settings["throttle"]) if settings.get("throttle") is not None else None,
-        sms_per_minute=int(settings.get("sms_per_minute", DEFAULT_SMS_PER_MINUTE)),
+        throttle=None
+        if settings.get("throttle") is None
+        else _whole(
+            settings["throttle"],
+            "throttle",
+            where,
+            low=1,
+            example="throttle = 60 (calls per minute, Exotel's default)",
+        ),
+        sms_per_minute=_whole(
+            settings.get("sms_per_minute", DEFAULT_SMS_PER_MINUTE),
+            "sms_per_minute",
+            where,
+            low=1,
+            example=f"sms_per_minute = {DEFAULT_SMS_PER_MINUTE}",
+        ),
         callbacks=tuple((name, str(settings[name])) for name in CALLBACKS if settings.get(name)),
         sender_id=settings.get("sender_id"),
         dlt_entity_id=settings.get("dlt_entity_id"),
@@ -236,6 +265,28 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
 
 def _refuse_unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
     refuse_unknown(data, known, what="campaign setting", file=where)
+
+
+def _whole(
+    value: object, key: str, where: str, *, low: int, high: int | None = None, example: str
+) -> int:
+    """A count from the file as its CLI flag (``IntRange``) takes it: a whole number in range.
+
+    TOML and JSON also give floats and booleans, which ``int()`` would truncate or read as 1.
+    """
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdecimal():  # as typed after the flag
+        number = int(value)
+    if number is None or number < low or (high is not None and number > high):
+        span = f"{low}-{high}" if high is not None else f"at least {low}"
+        raise ConfigError(
+            f"{key} must be a whole number, {span}, not {value!r}",
+            file=where,
+            hint=f"write {example}",
+        )
+    return number
 
 
 def _moment(value: object, what: str) -> datetime | None:
@@ -292,10 +343,22 @@ def check_window(config: CampaignConfig, schedule: Schedule) -> None:
             )
 
 
+def schedule_warnings(schedule: Schedule, channel: Channel, now: datetime) -> list[str]:
+    """What Exotel would make of the schedule, judged at ``now`` (the run's clock, see
+    :func:`now_utc`), for every channel.
+
+    Warnings, not errors: lists are often prepared ahead of a later upload (with the schedule
+    edited then), and ``SOURCE_DATE_EPOCH`` may pin the clock to replay an old run exactly.
+    """
+    if channel is Channel.SMS:
+        return sms_schedule_warnings(schedule, now)
+    return _past_start(schedule, "send_at", now)
+
+
 def sms_schedule_warnings(schedule: Schedule, now: datetime) -> list[str]:
     """The message-campaigns API's rules for the SMS schedule, as warnings at prepare time."""
-    warnings = []
-    if schedule.start and schedule.start < now + SMS_MIN_LEAD:
+    warnings = _past_start(schedule, "start_time", now)
+    if schedule.start and not warnings and schedule.start < now + SMS_MIN_LEAD:
         warnings.append(
             f"the SMS schedule starts {schedule.start.isoformat()}, less than 10 minutes after "
             "this run: Exotel requires start_time at least 10 minutes ahead"
@@ -305,6 +368,16 @@ def sms_schedule_warnings(schedule: Schedule, now: datetime) -> list[str]:
             "the SMS schedule ends less than 2 hours after it starts (Exotel's minimum)"
         )
     return warnings
+
+
+def _past_start(schedule: Schedule, key: str, now: datetime) -> list[str]:
+    if schedule.start is None or schedule.start >= now:
+        return []
+    return [
+        f"the schedule starts {schedule.start.isoformat()}, in the past for this run "
+        f"({now.astimezone(IST).isoformat()}): Exotel would start the campaign at once or "
+        f"refuse it; set a later schedule.{key} before uploading"
+    ]
 
 
 def minutes_needed(config: CampaignConfig, channel: Channel, contacts: int) -> float:

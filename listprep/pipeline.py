@@ -21,7 +21,7 @@ from listprep.campaign import (
     now_utc,
     plan_capacity,
     schedule_for,
-    sms_schedule_warnings,
+    schedule_warnings,
 )
 from listprep.config import PipelineConfig, Purpose
 from listprep.dndindex import (
@@ -534,9 +534,7 @@ def _load_dnd(
 
 
 def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:
-    if cfg.channel is not Channel.SMS:
-        return []
-    return sms_schedule_warnings(schedule_for(cfg.campaign, 1), now_utc(created))
+    return schedule_warnings(schedule_for(cfg.campaign, 1), cfg.channel, now_utc(created))
 
 
 def _samples(cfg: PipelineConfig, lists: pl.DataFrame, count: int) -> list[str]:

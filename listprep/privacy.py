@@ -35,10 +35,43 @@ def mask_expr(raw: pl.Expr) -> pl.Expr:
     )
 
 
-#: A phone-number-like run: 7 or more digits, possibly split by spaces, dots or dashes.
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-]?\d){6,}")
+#: What may sit between the digits of a number the normaliser accepts: spaces (any kind), dots,
+#: dashes (any kind), brackets, a slash, the invisible characters it strips, and their ``repr``
+#: escapes (``\xa0``, ``\u200b``), since messages often quote a cell with ``!r``.
+_GAP = (
+    r"(?:[\s.\-\u2010-\u2015\u2212()\[\]/\u00ad\u200b-\u200d\u2060\ufeff]"
+    r"|\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[tnr]))"
+)
+#: A phone-number-like run: 7 or more digits, up to three gap characters between two digits.
+_DIGIT_RUN = re.compile(rf"\+?\d(?:{_GAP}{{0,3}}\d){{6,}}")
+#: An ISO 8601 date (``2026-12-01``; or ``01/12/2026``, as India writes dates), maybe with a
+#: time and an offset (RFC 3339: ``2026-12-01T10:00:00+05:30``).
+_DATE = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?)?)?"
+    r"|(?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])/\d{4}"
+)
+_RUN_ENDS = re.compile(rf"\d{_GAP}{{0,3}}\Z")
+_RUN_STARTS = re.compile(rf"{_GAP}{{0,3}}\d")
 
 
 def mask_digit_runs(text: str) -> str:
-    """Mask every phone-number-like run of digits in free text (samples, messages)."""
-    return _DIGIT_RUN.sub(lambda m: mask(m.group()), text)
+    """Mask every phone-number-like run of digits in free text (samples, messages).
+
+    Dates and timestamps are digit runs too, but a message about a schedule must show them: a
+    date stays as written unless digits run on from it on either side, so that no number
+    spelled like a date (``2012-11-23 45``) slips through.
+    """
+    parts, done = [], 0
+    for date in _DATE.finditer(text):
+        start, end = date.span()
+        if _RUN_ENDS.search(text, max(0, start - 20), start) or _RUN_STARTS.match(text, end):
+            continue
+        parts += [_DIGIT_RUN.sub(_mask_match, text[done:start]), date.group()]
+        done = end
+    return "".join([*parts, _DIGIT_RUN.sub(_mask_match, text[done:])])
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    return mask(match.group())

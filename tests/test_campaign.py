@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,12 +24,19 @@ from listprep.campaign import (
     check_window,
     minutes_needed,
     read_campaign_file,
+    schedule_warnings,
     sms_schedule_warnings,
 )
+from listprep.cli import main
+from listprep.config import PipelineConfig
 from listprep.errors import ConfigError
 from listprep.limits import DYNAMIC_LIST_BYTES, Channel, Method
 from listprep.lists import header_bytes, list_columns, list_exprs, row_bytes
 from listprep.stages.split import plan_sizes
+
+#: SOURCE_DATE_EPOCH for 2026-11-30 12:00 IST: the schedules below (2026-12-01) lie ahead of it.
+EPOCH = "1796020200"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=IST)
 
 
 def numbers_frame(n: int, **columns: str) -> pl.DataFrame:
@@ -73,6 +82,54 @@ def test_schedule_needs_an_offset_and_an_end_after_its_start() -> None:
         )
     with pytest.raises(ConfigError, match="RFC 3339"):
         campaign_config({"schedule": {"send_at": "tomorrow morning"}})
+
+
+@pytest.mark.parametrize(
+    ("setting", "key"),
+    [
+        ("throttle = 0", "throttle"),  # was sent as "throttle": 0, estimated at 60/min
+        ("throttle = -5", "throttle"),
+        ("throttle = 2.5", "throttle"),  # was truncated to 2
+        ("throttle = true", "throttle"),  # was read as 1
+        ('throttle = "fast"', "throttle"),  # was a ValueError from int()
+        ("sms_per_minute = 0", "sms_per_minute"),
+        ("sms_per_minute = 1.5", "sms_per_minute"),
+        ("[retries]\nnumber_of_retries = 1.5\ninterval_mins = 15", "retries.number_of_retries"),
+        ("[retries]\nnumber_of_retries = -1", "retries.number_of_retries"),
+        ("[retries]\nnumber_of_retries = 1\ninterval_mins = 2.5", "retries.interval_mins"),
+        ("[retries]\nnumber_of_retries = 1\ninterval_mins = 0", "retries.interval_mins"),
+    ],
+)
+def test_file_numbers_are_checked_like_their_flags(tmp_path: Path, setting: str, key: str) -> None:
+    """--throttle, --retries and --retry-interval take whole numbers in range: so does the file,
+    and the error names the key and the file, and says what to write."""
+    path = tmp_path / "c.toml"
+    path.write_text(setting + "\n")
+    with pytest.raises(ConfigError) as info:
+        PipelineConfig.from_options(campaign_config=path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: {key} must be a whole number"), text
+    assert "\n  hint: write " in text
+
+
+def test_throttle_0_in_the_file_is_refused_like_the_flag(
+    runner: CliRunner, tmp_path: Path, write_csv: Callable[..., Path]
+) -> None:
+    contacts = write_csv([["phone"], ["9876543210"]])
+    path = tmp_path / "c.toml"
+    path.write_text("throttle = 0\n")
+    flag = runner.invoke(
+        main, ["prepare", str(contacts), "-o", str(tmp_path / "a"), "--throttle", "0"]
+    )
+    assert flag.exit_code == 2
+    result = runner.invoke(
+        main, ["prepare", str(contacts), "-o", str(tmp_path / "b"), "--campaign-config", str(path)]
+    )
+    assert result.exit_code == 1, result.output
+    assert f"{path}: throttle must be a whole number, at least 1, not 0" in result.output
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(ConfigError, match="throttle"):
+        CampaignConfig(throttle=0)
 
 
 def test_unknown_setting_suggests_the_near_miss(tmp_path: Path) -> None:
@@ -128,6 +185,38 @@ def test_outside_window_fails_promotional_but_not_transactional(tmp_path: Path) 
     assert result.manifest["counts"]["output_rows"] == 3
 
 
+def test_a_start_in_the_past_warns_for_every_channel() -> None:
+    past = Schedule(start=datetime(2026, 11, 29, 10, 0, tzinfo=IST))
+    for channel in Channel:
+        (warning,) = schedule_warnings(past, channel, NOW)  # SMS: not also "10 minutes"
+        assert "starts 2026-11-29T10:00:00+05:30, in the past" in warning
+        assert "at once or refuse" in warning
+    ahead = Schedule(start=NOW + timedelta(days=1), end=NOW + timedelta(days=1, hours=3))
+    assert [schedule_warnings(ahead, channel, NOW) for channel in Channel] == [[], []]
+
+
+def test_a_past_sms_start_warns_in_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    path = tmp_path / "c.toml"
+    path.write_text('[schedule]\nstart_time = "2026-11-29T10:00:00+05:30"\n')
+    result = listprep.prepare(
+        numbers_frame(3), channel="sms", template="Hello", campaign_config=path
+    )
+    assert [w for w in result.manifest["warnings"] if "in the past" in w] != []
+
+
+def test_a_past_voice_start_warns_in_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    path = tmp_path / "c.toml"
+    path.write_text('[schedule]\nsend_at = "2026-11-29T10:00:00+05:30"\n')
+    result = listprep.prepare(numbers_frame(3), campaign_config=path)  # prepared, not refused
+    assert [w for w in result.manifest["warnings"] if "in the past" in w] != []
+
+
 def test_sms_schedule_rules_warn() -> None:
     now = datetime(2026, 12, 1, 10, 0, tzinfo=IST)
     soon = Schedule(start=now + timedelta(minutes=5), end=now + timedelta(minutes=65))
@@ -180,7 +269,10 @@ def test_worked_estimate() -> None:
     assert minutes_needed(config, Channel.VOICE, 100) == 5 + 15 + 15
 
 
-def test_window_too_short_warns_and_plan_days_fits(tmp_path: Path) -> None:
+def test_window_too_short_warns_and_plan_days_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)  # day 1 ahead of the run: no past warning
     path = tmp_path / "c.toml"
     path.write_text(
         "throttle = 10\n[retries]\nnumber_of_retries = 1\ninterval_mins = 30\n"

@@ -28,7 +28,7 @@ from listprep.config import VARIABLE_RE, PipelineConfig, TemplateConfig
 from listprep.dlt import check_dlt
 from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
-from listprep.privacy import mask
+from listprep.privacy import mask, mask_digit_runs
 from listprep.reader import ROW_ID, Source, header_key, open_sources
 from listprep.rejects import StageOutput, no_rejects, rejects
 from listprep.sms import (
@@ -620,7 +620,6 @@ def _fixed_text(text: str) -> dict[str, Any]:
     return {"encoding": info.encoding, "units": info.units, "segments": info.segments}
 
 
-_PHONE_LIKE = re.compile(r"\+?\d(?:[ \-]?\d){9,}")
 """Ten or more digits, maybe split by single spaces or dashes: what could be a phone number."""
 
 
@@ -639,4 +638,4 @@ def render_samples(rows: pl.DataFrame, text: str, phone_columns: set[str]) -> tu
 def _masked(value: str | None, phone: bool) -> str | None:
     if value is None:
         return None
-    return mask(value) if phone else _PHONE_LIKE.sub(lambda m: mask(m.group()), value)
+    return mask(value) if phone else mask_digit_runs(value)
