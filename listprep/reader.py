@@ -32,7 +32,7 @@ SOURCE_ROW = "_source_row"
 ROW_ID = "_row_id"
 PHONE_RAW = "_phone_raw"
 
-#: Header names taken as the phone column, after :func:`header_key`, most specific first.
+#: Header names taken as the phone column, after :func:`header_key`.
 PHONE_HEADERS = (
     "number",
     "phone",
@@ -102,13 +102,10 @@ def choose_phone_column(
             hint="check --phone-column against the header row",
         )
     keys = {c: header_key(c) for c in columns}
-    for name in PHONE_HEADERS:
-        exact = [c for c, k in keys.items() if k == name]
-        if len(exact) == 1:
-            return exact[0], f"its header is a phone column name ({name!r})"
-        if len(exact) > 1:
-            break
-    candidates = [c for c, k in keys.items() if k in PHONE_HEADERS] or [
+    exact = [c for c, k in keys.items() if k in PHONE_HEADERS]
+    if len(exact) == 1:  # several (phone and mobile): which one to dial is the user's choice
+        return exact[0], f"its header is a phone column name ({keys[exact[0]]!r})"
+    candidates = exact or [
         c for c, k in keys.items() if any(w in k.split("_") for w in PHONE_WORDS)
     ]
     if len(candidates) == 1:

@@ -211,6 +211,21 @@ def test_headers_equal_after_trimming_use_the_first(runner: CliRunner, tmp_path:
     assert (out / "lists/campaign-01/list-01.csv").read_text() == "number\n+919876543210\n"
 
 
+def test_two_phone_columns_are_a_choice_for_the_user(runner: CliRunner, tmp_path: Path) -> None:
+    """``phone`` and ``mobile`` both name a phone column: picking one silently would drop the
+    other's numbers (for SMS, often the wrong one), so the run asks for --phone-column."""
+    path = tmp_path / "both.csv"
+    path.write_text("name,Phone,Mobile No\nAsha,02225501234,9876543210\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = prepare(runner, str(path), "-o", str(out))
+    assert_clean_failure(result, 1, "several possible phone columns", "'Phone'", "'Mobile No'")
+    assert "--phone-column" in result.output
+    result = prepare(runner, str(path), "-o", str(out), "--phone-column", "mobile no")
+    assert result.exit_code == 0, result.output
+    listed = (out / "lists/campaign-01/list-01.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in listed] == ["number", "+919876543210"]
+
+
 # --- usage errors: exit 2 ------------------------------------------------------------------------
 
 
