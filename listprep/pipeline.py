@@ -224,7 +224,7 @@ def _execute(
     opened = open_sources(sources, cfg.read)
     columns_frame, renamed = rename_headers(opened.empty().lazy(), cfg.template)
     columns = columns_frame.collect_schema().names()
-    _check_template_fits(cfg, columns, renamed)
+    _check_template_fits(cfg, columns, renamed, opened.headers)
     say("loading registers")
     dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
@@ -444,8 +444,13 @@ def _run(stage: StageOutput) -> StageOutput:
     return StageOutput(kept.lazy(), rejected.lazy())
 
 
-def _check_template_fits(cfg: PipelineConfig, columns: list[str], renamed: dict[str, str]) -> None:
-    validate_template(cfg.template, [*columns, NUMBER_VARIABLE], renamed)
+def _check_template_fits(
+    cfg: PipelineConfig,
+    columns: list[str],
+    renamed: dict[str, str],
+    inputs: list[tuple[str, list[str]]],
+) -> None:
+    validate_template(cfg.template, [*columns, NUMBER_VARIABLE], renamed, inputs)
     check_variable_count(cfg)
 
 

@@ -176,6 +176,11 @@ class Inputs:
         self._infos: list[InputInfo] = []
 
     @property
+    def headers(self) -> list[tuple[str, list[str]]]:
+        """Each input's name and columns (``columns`` is their union)."""
+        return [(o.name, o.columns) for o in self._opened]
+
+    @property
     def inputs(self) -> tuple[InputInfo, ...]:
         """What the manifest says of each input (complete once every batch is read)."""
         return tuple(self._infos)

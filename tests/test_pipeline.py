@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import listprep
 from listprep import RejectReason, Result, TemplateError
 from listprep.schemas import ListFileSchema, ListsSchema, RejectsSchema
+from listprep.stages.template import template_report
 
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 CRM = "customers_crm.csv"
@@ -418,3 +419,25 @@ def test_conservation_on_random_csv(files: list[list[list[str]]], channel: str) 
     ).rows():
         if stage != "read":  # a malformed record's raw value is its whole line
             assert value == raw[(file, row)]
+
+
+def test_a_variable_column_missing_from_one_input_stops_the_run(write_csv: Any) -> None:
+    """Another input has the column, so the union of headers has it; without this check all
+    rows of the input lacking it would be rejected as empty-variable."""
+    first = str(write_csv([["first_name", "phone", "city"], ["Asha", "9876543210", "Pune"]]))
+    second = str(write_csv([["First_Name", "Mobile"], ["Ravi", "9123456780"]], "branch.csv"))
+    template = "Hi @@first_name from @@city"
+    with pytest.raises(TemplateError) as info:
+        listprep.prepare([first, second], channel="sms", template=template)
+    assert info.value.file == second and info.value.column == "first_name"
+    assert "'First_Name'" in (info.value.hint or "") and "--default" in (info.value.hint or "")
+    config = listprep.PipelineConfig.from_options(channel="sms", template=template)
+    with pytest.raises(TemplateError, match="@@first_name"):
+        template_report(config, [first, second])
+    result = listprep.prepare(
+        [first, second],
+        channel="sms",
+        template=template,
+        defaults={"first_name": "there", "city": "here"},
+    )
+    assert result.lists.select("first_name", "city").rows() == [("Asha", "Pune"), ("there", "here")]

@@ -118,17 +118,46 @@ def _why_unsafe(header: str) -> str:
 
 
 def validate_template(
-    config: TemplateConfig, columns: Sequence[str], renamed: Mapping[str, str] | None = None
+    config: TemplateConfig,
+    columns: Sequence[str],
+    renamed: Mapping[str, str] | None = None,
+    inputs: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> None:
     """Fail before any row is processed: the text is unusable, or names a column the inputs lack.
 
     ``renamed`` (the mapping of :func:`rename_headers`) lets the error point an old header name
-    to its new one.
+    to its new one. ``inputs`` (each input's name and headers) catches a column that one input
+    lacks: the union of the headers would hide it, and all that input's rows would be
+    rejected as ``empty-variable``.
     """
     if not config.text:
         return
     _check_variables_exist(config.text, config.variables, columns, renamed or {})
+    if len(inputs) > 1:
+        _check_each_input(config, inputs, renamed or {})
     validate_text(config)
+
+
+def _check_each_input(
+    config: TemplateConfig, inputs: Sequence[tuple[str, Sequence[str]]], renamed: Mapping[str, str]
+) -> None:
+    defaulted = {name for name, _ in config.defaults} | {NUMBER_VARIABLE}
+    needed = [v for v in config.variables if v not in defaulted]
+    for name, headers in inputs:
+        have = [renamed.get(h, h) for h in headers]
+        missing = [v for v in needed if v not in have]
+        if not missing:
+            continue
+        variable = missing[0]
+        near = near_miss(variable, have)
+        fix = f"rename its {near!r} to {variable}" if near else f"add a {variable} column to it"
+        raise TemplateError(
+            f"the template uses @@{variable}, but this input has no column {variable!r} "
+            f"(another input has); its headers: {', '.join(repr(h) for h in headers)}",
+            file=name,
+            column=variable,
+            hint=f"{fix}, or give --default {variable}=VALUE to send VALUE where it is missing",
+        )
 
 
 def validate_text(config: TemplateConfig) -> None:
@@ -579,7 +608,7 @@ def template_report(
     opened = open_sources(sources, config.read)
     columns_frame, renamed = rename_headers(opened.empty().lazy(), tc)
     columns = columns_frame.collect_schema().names()
-    validate_template(tc, [*columns, NUMBER_VARIABLE], renamed)
+    validate_template(tc, [*columns, NUMBER_VARIABLE], renamed, opened.headers)
     reasons: Counter[str] = Counter()
     sms_rows: list[pl.DataFrame] = []
     shown: list[pl.DataFrame] = []
