@@ -24,6 +24,7 @@ from listprep.errors import ListprepError, did_you_mean
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare_to
+from listprep.registers import bad_rows_warning
 from listprep.report import summary_row
 from listprep.stages.template import template_report
 
@@ -545,6 +546,9 @@ def dnd_build_command(
         f"wrote {out}: {info.entries:,} numbers from {info.rows:,} rows "
         f"({info.bad_rows:,} without a usable number), snapshot {info.snapshot_date or 'unknown'}"
     )
+    bad = bad_rows_warning(str(out), "DND index", info.rows, info.bad_rows, info.bad_reasons)
+    if bad:
+        click.echo(f"warning: {bad}", err=True)
 
 
 @dnd_group.command("info")

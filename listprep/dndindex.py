@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -43,11 +43,13 @@ from listprep.registers import (
     RAW,
     Register,
     RegisterLayout,
+    bad_rows_warning,
     check_register_file,
     exact_keys,
     fast_key,
     latest_date,
     load_register,
+    no_numbers_error,
     parse_error,
     preference_masks,
     scan_register,
@@ -242,6 +244,8 @@ class _Tally:
     """What reading one register found, besides its keys."""
 
     rows: int = 0
+    keys: int = 0
+    """Rows keyed: none at all means the register could not be read (see _read_source)."""
     bad: Counter[str] = field(default_factory=Counter)
     odd_preferences: int = 0
     latest: dt.date | None = None
@@ -370,6 +374,8 @@ class RegisterReport:
     age_days: int | None
     sources: tuple[tuple[str, str], ...] = ()
     """An index's registers as (path, sha256)."""
+    bad_reasons: Mapping[str, int] = field(default_factory=dict)
+    """Bad rows by reason, for the warning (the manifest keeps the count)."""
 
     def describe(self) -> dict[str, object]:
         described: dict[str, object] = {
@@ -402,6 +408,7 @@ def report_register(source: Register | DndIndex, *, today: dt.date | None = None
             snapshot_date=info.snapshot_date,
             age_days=_age(info.snapshot_date, day),
             sources=tuple((s.path, s.sha256) for s in info.sources),
+            bad_reasons=info.bad_reasons,
         )
     return RegisterReport(
         path=source.path,
@@ -412,6 +419,7 @@ def report_register(source: Register | DndIndex, *, today: dt.date | None = None
         bad_rows=source.bad_rows,
         snapshot_date=source.snapshot_date,
         age_days=_age(source.snapshot_date, day),
+        bad_reasons=source.bad_reasons,
     )
 
 
@@ -421,22 +429,33 @@ def check_register_age(
     max_age_days: int | None = None,
     allow_stale: bool = False,
 ) -> list[str]:
-    """Warnings about the registers' dates, for the manifest; nothing is printed.
+    """Warnings about the registers' dates and unusable rows, for the manifest; nothing is
+    printed.
 
     With ``max_age_days``, a register older than that raises :class:`InputError` unless
     ``allow_stale`` (then it is a warning). A register of unknown date is a warning: its age
-    cannot be shown, and the manifest says so.
+    cannot be shown, and the manifest says so. So are rows without a usable number: a
+    number the register meant to block there is not blocked.
     """
-    warnings = {r.path: _age_warning(r, max_age_days) for r in reports}
     if max_age_days is not None and not allow_stale:
         for r in reports:
             if r.age_days is not None and r.age_days > max_age_days:
-                raise InputError(
-                    f"the DND register is stale: {warnings[r.path]}",
+                raise InputError(  # the error names the file: the message must not repeat it
+                    f"the DND register is stale: {r.age_days} days old "
+                    f"(more than the {max_age_days} allowed)",
                     file=r.path,
                     hint="scrub against a fresh register, or allow it with --allow-stale-register",
                 )
-    return [w for w in warnings.values() if w]
+    what = {"index": "DND index", "register": "DND register"}
+    warnings = [
+        w
+        for r in reports
+        for w in (
+            _age_warning(r, max_age_days),
+            bad_rows_warning(r.path, what.get(r.kind, r.kind), r.rows, r.bad_rows, r.bad_reasons),
+        )
+    ]
+    return [w for w in warnings if w]
 
 
 def _age_warning(report: RegisterReport, max_age_days: int | None) -> str | None:
@@ -460,7 +479,6 @@ def _read_source(
     path: Path, region: str, packed: _Packed, progress: Progress, rows: int, rows_before: int
 ) -> _Tally:
     """Stream one register into ``packed``: fast keys first, the residue classified exactly."""
-    name = str(path)
     layout = sniff_layout(path)
     tally = _Tally()
     try:
@@ -468,7 +486,9 @@ def _read_source(
             _key_batch(batch, region, packed, tally, dated=layout.date is not None)
             progress("read", rows_before + tally.rows)
     except pl.exceptions.PolarsError as exc:
-        raise parse_error(exc, name) from None
+        raise parse_error(exc, path, layout) from None
+    if tally.keys == 0:  # unreadable, not empty: indexed as it is, it would block nothing
+        raise no_numbers_error(str(path), layout.what, tally.rows, tally.bad)
     return tally
 
 
@@ -496,6 +516,7 @@ def _key_batch(
     good = keys.is_not_null()
     packed.append(keys.filter(good).to_numpy(), masks.filter(good).to_numpy())
     tally.rows += batch.height
+    tally.keys += int(good.sum())
     tally.odd_preferences += odd
     latest = latest_date(batch[DATE]) if dated else None
     if latest is not None and (tally.latest is None or latest > tally.latest):

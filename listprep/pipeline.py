@@ -228,6 +228,7 @@ def _execute(
     say("loading registers")
     dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
     suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
+    register_warnings += [w for r in suppress if (w := r.bad_rows_warning())]
     layout = list_columns(columns, cfg.method, cfg.template.variables)
     names = list(layout)
     checker = _Checker(

@@ -331,7 +331,7 @@ def _frame_input(
 
 
 def _csv_input(path: Path, name: str, config: ReadConfig) -> _Opened:
-    handle = _open_csv(path, name, config.encoding)
+    handle = open_csv(path, name, config.encoding)
     stream = CsvStream(
         handle,
         name,
@@ -453,7 +453,7 @@ class _HashingReader:
         return self._digest.hexdigest()
 
 
-def _open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingReader:
+def open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingReader:
     """The file opened for reading (a gzip file decompressed), after refusing what is clearly
     not CSV; its sha256 is of the file as stored."""
     if not path.exists():

@@ -12,18 +12,27 @@ phonenumbers, for building an index of a national register (:mod:`listprep.dndin
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from listprep.csvfile import DELIMITERS, ROW, CsvStream, Readable
 from listprep.errors import InputError
 from listprep.limits import Channel
-from listprep.reader import PHONE_RAW, header_key, sha256_file
+from listprep.reader import (
+    EXCEL_SUFFIXES,
+    PHONE_HEADERS,
+    PHONE_RAW,
+    choose_phone_column,
+    header_key,
+    open_csv,
+    sha256_file,
+)
 
 KEY = "_key"
 ALLOWED = "_allowed"
@@ -45,8 +54,12 @@ DATE_HEADERS = (
     "updated_on",
     "last_updated",
 )
-_NUMBER_HEADERS = ("number", "phone", "msisdn", "mobile", "phone_number", "mobile_number")
 _HEADER_WORD = re.compile(r"[A-Za-z][\w .#/()-]*")
+_WIDE_HINT = (
+    'quote cells that contain the delimiter, such as a preference "0,2,3": unquoted, its codes '
+    "read as extra columns"
+)
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
 #: A preference cell that can be read with certainty: codes 0–8 and separators, nothing else.
 _TIDY_PREFERENCE = r"^[\s,;|]*[0-8]([\s,;|]+[0-8])*[\s,;|]*$"
@@ -71,6 +84,9 @@ class Register:
     """``_key`` (Int64) plus ``_allowed`` (UInt16, registers) or ``_list`` (suppression)."""
     snapshot_date: dt.date | None = None
     """When the register was taken: given by the caller, else the newest date in its date column."""
+    bad_reasons: Mapping[str, int] = field(default_factory=dict)
+    """Bad rows by reason (``empty``, ``not-a-number`` …), for the warning."""
+    suppression: bool = False
 
     def describe(self) -> dict[str, object]:
         return {
@@ -81,10 +97,16 @@ class Register:
             "bad_rows": self.bad_rows,
         }
 
+    def bad_rows_warning(self) -> str | None:
+        """The warning for rows without a usable number (see :func:`bad_rows_warning`)."""
+        return bad_rows_warning(
+            self.path, _what(self.suppression), self.rows, self.bad_rows, self.bad_reasons
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegisterLayout:
-    """How a register file is laid out, sniffed from its first line."""
+    """How to read a register file: its layout, sniffed from its first line, and its text."""
 
     separator: str
     header: bool
@@ -92,6 +114,12 @@ class RegisterLayout:
     number: int
     preference: int | None
     date: int | None
+    skip: int = 0
+    """Lines before the first row: blank lines, and the header."""
+    what: str = "DND register"
+    """``"DND register"`` or ``"suppression list"``, for messages."""
+    text: bytes | None = field(default=None, repr=False)
+    """The file as UTF-8, when polars cannot scan it as stored (gzip, UTF-16, CR line ends)."""
 
 
 def e164_key(e164: pl.Expr) -> pl.Expr:
@@ -203,40 +231,68 @@ def latest_date(values: pl.Series) -> dt.date | None:
     return latest if isinstance(latest, dt.date) else None
 
 
-def sniff_layout(path: Path) -> RegisterLayout:
-    """Separator, header and columns of a register, from its first line.
+def sniff_layout(path: Path, *, suppression: bool = False) -> RegisterLayout:
+    """How to read a register: encoding, delimiter and header as a contact input's
+    (:class:`~listprep.csvfile.CsvStream`; gzip undone and binary refused as for contacts),
+    then which columns hold the number, the preference and the date.
 
-    Tab if the line has one, else comma (semicolon when that is the only separator present).
-    The first line is a header when it names a known column, or is all words. Without a
-    header the number is the first column and the preference the second, if there is one.
+    The first line is a header when it names a known column, or is all words; the number
+    column is then found by name as a contact's phone column is (``mobile_no``), never
+    guessed. Without a header the number is the first column and the preference the second:
+    the delimiter is the first one on the line (a number holds none; a preference may), and a
+    third column is refused, since unquoted codes (``2,0``) would be read as the first code
+    alone.
     """
-    first = _first_line(path)
-    separator = "\t" if "\t" in first else ";" if ";" in first and "," not in first else ","
-    fields = next(csv.reader([first], delimiter=separator), [""])
-    keys = [header_key(f) for f in fields]
-    named = any(k in _NUMBER_HEADERS + PREFERENCE_HEADERS + DATE_HEADERS for k in keys)
-    header = named or all(_HEADER_WORD.fullmatch(f.strip()) for f in fields)
-
-    def find(names: tuple[str, ...]) -> int | None:
-        return next((i for i, k in enumerate(keys) if k in names), None)
-
+    name, what = str(path), _what(suppression)
+    compressed = _refuse_workbook(path, name, what)
+    handle = open_csv(path, name)
+    try:
+        stream = CsvStream(handle, name)
+        header = _is_header(stream.names)
+        inner = [d for d in DELIMITERS if d in stream.names[0]]
+        if not header and inner:  # the sniffed delimiter is not the first on the line
+            handle.seek(0)
+            first = min(inner, key=stream.names[0].index)
+            stream = CsvStream(handle, name, delimiter=first)
+        text = _utf8_text(handle, compressed=compressed, utf16=stream.encoding == "utf-16")
+    finally:
+        handle.close()
+    names, skip = stream.names, stream.blank_lines
     if not header:
-        preference = 1 if len(fields) > 1 else None
+        if len(names) > 2 and not suppression:
+            raise InputError(
+                f"the row has {len(names)} fields: a {what} without a header has a number "
+                "and at most one preference column",
+                file=name,
+                row=skip + 1,
+                hint=f"{_WIDE_HINT}; or add a header row (number,preferences,...)",
+            )
         return RegisterLayout(
-            separator=separator,
+            separator=stream.delimiter,
             header=False,
-            width=len(fields),
+            width=len(names),
             number=0,
-            preference=preference,
+            preference=1 if len(names) > 1 else None,
             date=None,
+            skip=skip,
+            what=what,
+            text=text,
         )
+    keys = [header_key(n) for n in names]
+
+    def find(known: tuple[str, ...]) -> int | None:
+        return next((i for i, k in enumerate(keys) if k in known), None)
+
     return RegisterLayout(
-        separator=separator,
+        separator=stream.delimiter,
         header=True,
-        width=len(fields),
-        number=find(_NUMBER_HEADERS) or 0,
+        width=len(names),
+        number=_number_column(names, name, what),
         preference=find(PREFERENCE_HEADERS),
         date=find(DATE_HEADERS),
+        skip=skip + 1,
+        what=what,
+        text=text,
     )
 
 
@@ -248,12 +304,12 @@ def scan_register(path: Path, layout: RegisterLayout) -> pl.LazyFrame:
         return (pl.col(names[index]) if index is not None else pl.lit(None, pl.String)).alias(alias)
 
     return pl.scan_csv(
-        path,
+        path if layout.text is None else layout.text,
         has_header=False,
         schema=dict.fromkeys(names, pl.String),
         separator=layout.separator,
-        skip_rows=int(layout.header),
-        encoding="utf8-lossy",
+        skip_rows=layout.skip,
+        encoding="utf8-lossy",  # numbers and codes are ASCII: cp1252 names cannot change them
         raise_if_empty=False,
     ).select(
         column(layout.number, RAW),
@@ -262,42 +318,100 @@ def scan_register(path: Path, layout: RegisterLayout) -> pl.LazyFrame:
     )
 
 
-def parse_error(exc: Exception, name: str) -> InputError:
-    """The error for a register polars cannot parse, most often an unquoted ``1,2,3``."""
-    first = str(exc).splitlines()[0]
-    hint = None
-    if "more fields" in first:
-        hint = 'quote preference cells that contain commas ("1,2,3") or separate codes with ;'
-    return InputError(f"cannot parse the register: {first}", file=name, hint=hint)
-
-
-def check_register_file(path: Path) -> str:
-    """``path`` as a name for messages, if it is a non-empty file; raise otherwise."""
+def parse_error(exc: Exception, path: Path, layout: RegisterLayout) -> InputError:
+    """The error for a register polars cannot parse, located by the contact reader: most
+    often a row with more fields than the header (an unquoted ``0,2,3``), which must not be
+    guessed at, since reading ``0,2,3`` as ``0`` or ``2`` alone changes what it blocks."""
     name = str(path)
+    with path.open("rb") as fh:
+        stream = CsvStream(
+            fh if layout.text is None else layout.text, name, delimiter=layout.separator
+        )
+        for parsed in stream:
+            wrong = parsed.malformed.filter(
+                (pl.col("fields") > layout.width) | (pl.col("fields") == 0)
+            )
+            if wrong.height:
+                row, fields = int(wrong[ROW][0]), int(wrong["fields"][0])
+                if fields == 0:
+                    message = (
+                        "broken quoting: a quote inside a field, or text after a closing quote"
+                    )
+                    return InputError(message, file=name, row=row, hint="fix that row's quotes")
+                first = "header" if layout.header else "first row"
+                message = f"the row has {fields} fields where the {first} has {layout.width}"
+                return InputError(message, file=name, row=row, hint=_WIDE_HINT)
+    first = str(exc).splitlines()[0]
+    return InputError(
+        f"cannot parse the {layout.what}: {first}", file=name, hint="export it again as CSV"
+    )
+
+
+def check_register_file(path: Path, *, suppression: bool = False) -> str:
+    """``path`` as a name for messages, if it is a file with some text; raise otherwise."""
+    name, what = str(path), _what(suppression)
     if not path.is_file():
-        raise InputError("no such register file", file=name, hint="check --dnd / --suppress paths")
-    if path.stat().st_size == 0:
-        raise InputError("the register is empty", file=name)
+        raise InputError(f"no such {what} file", file=name, hint="check --dnd / --suppress paths")
+    size = path.stat().st_size
+    if size == 0 or (size < 1 << 16 and not _without_boms(path.read_bytes()).strip()):
+        raise InputError(
+            f"the {what} is empty",
+            file=name,
+            hint="export it again, or leave it out if nothing is on it",
+        )
     return name
+
+
+def no_numbers_error(name: str, what: str, rows: int, reasons: Mapping[str, int]) -> InputError:
+    """The error for a register with no usable number: used as it is, it would block nothing
+    and every number on it would be dialled."""
+    if rows == 0:
+        return InputError(
+            f"the {what} has a header but no rows",
+            file=name,
+            hint="export it again, or leave it out if nothing is on it",
+        )
+    return InputError(
+        f"no usable phone number in the {what} ({rows:,} {'row' if rows == 1 else 'rows'}: "
+        f"{_commonest(reasons)})",
+        file=name,
+        hint="give the numbers (10-digit, 0-prefixed or +91) one per line, or in a column "
+        "headed number, mobile or msisdn; check that the file is CSV text",
+    )
+
+
+def bad_rows_warning(
+    path: str, what: str, rows: int, bad_rows: int, reasons: Mapping[str, int]
+) -> str | None:
+    """A warning for rows without a usable number: how many and the commonest reasons, never
+    a value (a junk cell may hold most of a number). Such a row blocks nothing."""
+    if bad_rows <= 0:
+        return None
+    return (
+        f"{path}: {bad_rows:,} of the {what}'s {rows:,} rows have no usable number and are "
+        f"ignored ({_commonest(reasons)})"
+    )
 
 
 def load_register(
     path: Path, region: str, *, suppression: bool = False, snapshot_date: dt.date | None = None
 ) -> Register:
     """Read a register (CSV/TSV with a number column, or one number per line) and key it."""
-    name = check_register_file(path)
-    layout = sniff_layout(path)
+    name = check_register_file(path, suppression=suppression)
+    layout = sniff_layout(path, suppression=suppression)
     try:
         body = scan_register(path, layout).collect()
     except pl.exceptions.PolarsError as exc:
-        raise parse_error(exc, name) from None
-    if body.height == 0 and not layout.header:
-        raise InputError("the register is empty", file=name)
+        raise parse_error(exc, path, layout) from None
     # only numbers a campaign could dial can match a contact; anything else is a bad row
     masks, _ = preference_masks(body[PREF])
-    keyed = pl.concat(
+    every = pl.concat(
         [exact_keys(body[RAW], region), masks.alias(ALLOWED).to_frame()], how="horizontal"
-    ).filter(pl.col(KEY).is_not_null())
+    )
+    keyed = every.filter(pl.col(KEY).is_not_null()).drop("_reason")
+    reasons = dict(every["_reason"].drop_nulls().value_counts().iter_rows())
+    if keyed.height == 0:
+        raise no_numbers_error(name, layout.what, body.height, reasons)
     if suppression:
         frame = (
             keyed.select(KEY)
@@ -314,11 +428,71 @@ def load_register(
         bad_rows=body.height - keyed.height,
         frame=frame,
         snapshot_date=snapshot_date or latest_date(body[DATE]),
+        bad_reasons=reasons,
+        suppression=suppression,
     )
 
 
-def _first_line(path: Path) -> str:
+def _what(suppression: bool) -> str:
+    return "suppression list" if suppression else "DND register"
+
+
+def _commonest(reasons: Mapping[str, int]) -> str:
+    common = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
+    return ", ".join(f"{reason} {count:,}" for reason, count in common)
+
+
+def _is_header(names: list[str]) -> bool:
+    keys = [header_key(n) for n in names]
+    named = any(k in PHONE_HEADERS + PREFERENCE_HEADERS + DATE_HEADERS for k in keys)
+    return named or all(_HEADER_WORD.fullmatch(n) for n in names)
+
+
+def _number_column(names: list[str], name: str, what: str) -> int:
+    """The number column of a register with a header, found as a contact's phone column is;
+    a lone column is the number whatever its name."""
+    try:
+        return names.index(choose_phone_column(names, name)[0])
+    except InputError as exc:
+        if len(names) == 1:
+            return 0
+        raise InputError(
+            f"the {what} has {exc.message}",
+            file=name,
+            hint="head the number column number, mobile or msisdn (or give one number per line)",
+        ) from None
+
+
+def _refuse_workbook(path: Path, name: str, what: str) -> bool:
+    """Refuse a spreadsheet (registers are read as text only); whether the file is gzip."""
     with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-    line = head.decode("utf-8-sig", errors="replace").splitlines()
-    return line[0] if line else ""
+        head = fh.read(4)
+    if path.suffix.lower() in EXCEL_SUFFIXES or head.startswith(_WORKBOOK_MAGIC):
+        raise InputError(
+            f"the {what} is a spreadsheet workbook; listprep reads registers as CSV or text",
+            file=name,
+            hint="open it and save it as CSV (CSV UTF-8)",
+        )
+    return head.startswith(b"\x1f\x8b")
+
+
+def _utf8_text(handle: Readable, *, compressed: bool, utf16: bool) -> bytes | None:
+    """The whole file as UTF-8 when polars cannot scan it as stored: gzip (already undone by
+    the reader), UTF-16, or bare-CR line ends (old Mac exports); None when it can."""
+    handle.seek(0)
+    head = handle.read(1 << 16)
+    if not (compressed or utf16 or _bare_cr(head)):
+        return None
+    handle.seek(0)
+    data = handle.read()
+    if utf16:  # CsvStream decoded it already: it is valid UTF-16
+        data = data.decode("utf-16").encode()
+    return data.replace(b"\r", b"\n") if _bare_cr(data[: 1 << 16]) else data
+
+
+def _bare_cr(head: bytes) -> bool:
+    return b"\n" not in head and b"\r" in head
+
+
+def _without_boms(data: bytes) -> bytes:
+    return data.removeprefix(b"\xef\xbb\xbf").removeprefix(b"\xff\xfe").removeprefix(b"\xfe\xff")

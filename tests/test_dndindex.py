@@ -236,8 +236,9 @@ def test_unquoted_codes_are_an_error_not_a_guess(tmp_path: Path) -> None:
     path = write(tmp_path / "r.csv", [["number", "pref"], ["9876543210", "1"]])
     with path.open("a") as fh:
         fh.write("9123456780,2,0\n")  # "2,0" unquoted: reading "2" alone would allow category 2
-    with pytest.raises(InputError, match="more fields") as err:
+    with pytest.raises(InputError, match="3 fields where the header has 2") as err:
         build_index([path], tmp_path / "idx")
+    assert err.value.row == 3
     assert err.value.hint and "quote" in err.value.hint
     assert not (tmp_path / "idx").exists()
 
@@ -250,7 +251,7 @@ def test_replaces_an_index_but_nothing_else(register: Path, tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["idx", "ncpr.csv"]
     with pytest.raises(InputError, match="not a DND index"):
         build_index([register], register)
-    with pytest.raises(InputError, match="no such register"):
+    with pytest.raises(InputError, match="no such DND register"):
         build_index([tmp_path / "missing.csv"], tmp_path / "new")
 
 
@@ -298,11 +299,28 @@ def test_duplicates_fold_into_the_most_restrictive(
 
 
 def test_empty_index(tmp_path: Path) -> None:
-    path = write(tmp_path / "r.csv", [["number"], ["n/a"]])
+    """No register builds one (a register without numbers is refused), but one with no
+    entries still opens and matches nothing: its arrays cannot be memory-mapped."""
+    path = write(tmp_path / "r.csv", [["number"], [POOL[0]]])
     build_index([path], tmp_path / "idx")
+    np.save(tmp_path / "idx" / "keys.npy", np.empty(0, np.int64))
+    np.save(tmp_path / "idx" / "allowed.npy", np.empty(0, np.uint16))
+    meta = json.loads((tmp_path / "idx" / "meta.json").read_text())
+    (tmp_path / "idx" / "meta.json").write_text(json.dumps({**meta, "entries": 0}))
     index = open_index(tmp_path / "idx")
     assert index.info.entries == 0
     assert index.lookup(pl.Series([key(POOL[0])])).to_list() == [None]
+
+
+def test_a_register_without_numbers_builds_no_index(tmp_path: Path) -> None:
+    """Indexed as it is, it would block nothing: every number on it would be dialled."""
+    good = write(tmp_path / "good.csv", [["number"], [POOL[0]]])
+    junk = write(tmp_path / "junk.csv", [["number"], ["n/a"], ["12345"]])
+    with pytest.raises(InputError, match="no usable phone number") as err:
+        build_index([good, junk], tmp_path / "idx")
+    assert err.value.file == str(junk)
+    assert "not-a-number 1" in str(err.value) and "invalid 1" in str(err.value)
+    assert not (tmp_path / "idx").exists()
 
 
 def test_open_refuses_what_is_not_a_current_index(index: DndIndex, tmp_path: Path) -> None:
@@ -361,14 +379,21 @@ def test_reports_and_age(index: DndIndex, register: Path) -> None:
     raw = Register(path="x", sha256="0", rows=0, entries=0, bad_rows=0, frame=pl.DataFrame())
     unknown = report_register(raw, today=today)
     assert unknown.age_days is None and unknown.kind == "register"
-    assert check_register_age([from_index]) == []
+    bad_rows = f"{index.path}: 3 of the DND index's 8 rows have no usable number"
+    assert check_register_age([from_index]) == [
+        f"{bad_rows} and are ignored (empty 1, invalid 1, not-a-number 1)"
+    ]
+    assert check_register_age([from_file])[0].startswith(f"{register}: 3 of the DND register's")
     assert "age is unknown" in check_register_age([unknown])[0]
-    assert "30 days old" in check_register_age([from_index], max_age_days=7, allow_stale=True)[0]
-    with pytest.raises(InputError, match="stale"):
+    aged = check_register_age([from_index], max_age_days=7, allow_stale=True)
+    assert "30 days old" in aged[0] and aged[1].startswith(bad_rows)
+    with pytest.raises(InputError, match="stale") as err:
         check_register_age([from_index], max_age_days=7)
+    assert str(err.value).count(str(index.path)) == 1, "the file is named once"
+    assert "stale: 30 days old (more than the 7 allowed)" in str(err.value)
     # an undated register cannot be shown stale: a warning, as the issue asks, not a refusal
     assert "age is unknown" in check_register_age([unknown], max_age_days=31)[0]
-    assert check_register_age([from_index], max_age_days=31) == []
+    assert check_register_age([from_index], max_age_days=31) == [aged[1]]
 
 
 # --- scrubbing: the index must do exactly what the raw register does ------------------------
@@ -414,11 +439,15 @@ entries = st.builds(
     codes=st.lists(st.integers(0, 8), max_size=4),
     separator=st.sampled_from([",", ";", "|", " ", ", "]),
 )
+#: A register with at least one valid number: one without any is refused (test_registers.py).
+registers = st.lists(entries, min_size=1, max_size=8).filter(
+    lambda r: any(e.number != INVALID for e in r)
+)
 
 
 @given(
     contacts=st.lists(st.sampled_from(POOL), min_size=1, max_size=5, unique=True),
-    dnd=st.lists(st.lists(entries, max_size=8), min_size=1, max_size=3),
+    dnd=st.lists(registers, min_size=1, max_size=3),
     junk=st.lists(st.sampled_from(["", "n/a", "12345", "+1 415 555 0123", INVALID]), max_size=2),
     suppress=st.lists(st.tuples(st.sampled_from(POOL), st.integers(0, 8)), max_size=3),
     purpose=st.sampled_from(list(Purpose)),
@@ -435,10 +464,12 @@ def test_index_scrubs_like_the_raw_register(
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = [write_register(folder / f"d{i}.csv", r, junk) for i, r in enumerate(dnd)]
-        sup = write(folder / "sup.txt", [[spell(n, s)] for n, s in suppress] or [["n/a"]])
+        sup = write(folder / "sup.txt", [[spell(n, s)] for n, s in suppress])
         frame = normalise(read_sources(pl.DataFrame({"phone": contacts}))[0]).kept
         config = ScrubConfig(purpose=purpose, category=category)
-        lists = combine_suppressions([load_register(sup, "IN", suppression=True)])
+        lists = combine_suppressions(
+            [load_register(sup, "IN", suppression=True)] if suppress else []
+        )
         raw = combine_registers([load_register(f, "IN") for f in files])
         assert raw is not None
         per_file = [index_of([f], folder / f"i{i}") for i, f in enumerate(files)]

@@ -181,6 +181,29 @@ def test_repeated_category_code_is_one_category(
     assert outcome[E164[b]] == reason
 
 
+@pytest.mark.parametrize(
+    ("dnd", "suppress"),
+    [
+        (None, f"{POOL[0]}\r\n+91 {POOL[1]}\r\n".encode("utf-16")),  # Windows Notepad's "Unicode"
+        (f"mobile|preferences\n{POOL[0]}|0\n{POOL[1]}|0,2\n".encode(), None),
+        (f"name,mobile_no\nRavi,{POOL[0]}\nAsha,{POOL[1]}\n".encode(), None),
+    ],
+)
+def test_lists_in_other_formats_still_block(
+    tmp_path: Path, dnd: bytes | None, suppress: bytes | None
+) -> None:
+    """Each of these was once read as no numbers at all, and every number on it was dialled."""
+    a, b, c, *_ = POOL
+    files = {"dnd": [], "suppress": []}
+    for kind, data in (("dnd", dnd), ("suppress", suppress)):
+        if data is not None:
+            (tmp_path / kind).write_bytes(data)
+            files[kind].append(tmp_path / kind)
+    outcome, _, _ = run_scrub([a, b, c], files["dnd"], files["suppress"], ScrubConfig())
+    reason = "suppressed" if suppress else "dnd-full"
+    assert outcome == {E164[a]: reason, E164[b]: reason, E164[c]: None}
+
+
 def test_no_registers_keeps_everything() -> None:
     outcome, kept, _ = run_scrub(POOL, [], [], ScrubConfig(category=1))
     assert set(outcome.values()) == {None}
@@ -201,7 +224,7 @@ suppression_entries = st.tuples(st.sampled_from(POOL), st.integers(0, 4))
 
 @given(
     contacts=st.lists(st.sampled_from(POOL), min_size=1, max_size=12),
-    dnd=st.lists(st.lists(entries, max_size=8), max_size=3),
+    dnd=st.lists(st.lists(entries, min_size=1, max_size=8), max_size=3),  # none: refused
     suppress=st.lists(st.lists(suppression_entries, min_size=1, max_size=4), max_size=2),
     purpose=st.sampled_from(list(Purpose)),
     category=st.none() | st.integers(1, 8),
