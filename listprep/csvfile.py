@@ -98,6 +98,23 @@ def sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
+def _check_given_delimiter(header: str, sep: str, name: str, row: int) -> None:
+    """A given delimiter the header lacks, where it has another: every row would be one
+    column and be rejected, so the run stops and names the delimiter the file uses."""
+    unquoted = "".join(header.split('"')[::2])
+    sniffed = sniff_delimiter(header)
+    if sep in unquoted or sniffed == sep or sniffed not in unquoted:
+        return
+    given, found = (repr(d) if d != "\t" else "tab" for d in (sep, sniffed))
+    raise InputError(
+        f"the header has no {given} but {unquoted.count(sniffed)} {found}: the file is not "
+        f"{given}-delimited",
+        file=name,
+        row=row,
+        hint=f"leave --delimiter out to sniff it, or give --delimiter {found}",
+    )
+
+
 #: More columns than any contact export has: a wrong delimiter or a damaged file.
 MAX_COLUMNS = 10_000
 #: Lines one record may span: more is taken for a quote that never closed (multi-line cells
@@ -251,6 +268,7 @@ class CsvStream:
                 file=self.name,
                 hint="use ',', ';', '|' or tab, or leave --delimiter out to sniff it",
             )
+        _check_given_delimiter(header, sep, self.name, self._line)
         try:
             fields = next(csv.reader([header], delimiter=sep))
         except csv.Error as exc:

@@ -401,6 +401,14 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
             hint="open it in a spreadsheet program and save it again, or export it as CSV UTF-8",
         ) from None
     sheet_name = names[chosen] if isinstance(chosen, int) else chosen
+    # fastexcel names an empty header cell __UNNAMED__<i>: column_<i+1>, as in a CSV file
+    frame = frame.rename(
+        {
+            c: f"column_{int(c[11:]) + 1}"
+            for c in frame.columns
+            if re.fullmatch(r"__UNNAMED__\d+", c)
+        }
+    )
     text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)
     if text.height == 0:
         raise InputError(f"sheet {sheet_name!r} has a header but no data rows", file=name)

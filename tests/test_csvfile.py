@@ -6,10 +6,12 @@ import csv
 import io
 
 import polars as pl
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from listprep.csvfile import CsvStream, _width
+from listprep.errors import InputError
 
 cells = st.text(alphabet=st.sampled_from(list("ab ,;|\"'9+=") + ["\t"]), max_size=6)
 records = st.lists(st.lists(cells, min_size=1, max_size=6), min_size=1, max_size=20)
@@ -79,3 +81,16 @@ def test_quotes_inside_a_field_are_judged_alike_after_a_multiline_cell() -> None
         assert [n for p in parts for n in p.malformed["_source_row"]] == [3, 4]
         kept = [row for p in parts for row in p.frame.rows()]
         assert kept == [("A", first, "0"), ("D", "ok", "3")]
+
+
+@pytest.mark.parametrize(("given", "found"), [(";", ","), ("\t", ","), (",", ";"), ("|", "\t")])
+def test_a_delimiter_the_header_lacks_is_refused(given: str, found: str) -> None:
+    """Every row would be one column, rejected: the refusal names the delimiter the file uses;
+    a one-column file, which has no delimiter at all, is read."""
+    header = found.join(["name", "phone", "city"])
+    data = f"{header}\nAsha{found}9876543210{found}Pune\n".encode()
+    with pytest.raises(InputError, match="the file is not") as info:
+        CsvStream(data, "x.csv", delimiter=given)
+    assert info.value.row == 1
+    assert ("tab" if found == "\t" else repr(found)) in (info.value.hint or "")
+    assert CsvStream(b"phone\n9876543210\n", "x.csv", delimiter=given).names == ["phone"]

@@ -65,3 +65,20 @@ def test_a_workbook_named_csv_is_refused_with_advice(workbook: Path, tmp_path: P
     disguised.write_bytes(workbook.read_bytes())
     with pytest.raises(listprep.InputError, match="XLSX"):
         listprep.prepare(disguised)
+
+
+def test_an_empty_header_cell_is_named_by_its_position(tmp_path: Path) -> None:
+    """As in a CSV file (``column_2``), not fastexcel's ``__UNNAMED__1``, which the reader
+    would refuse as a name of listprep's own."""
+    import xlsxwriter
+
+    path = tmp_path / "gaps.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, ["name"])
+        sheet.write_row(0, 2, ["phone"])
+        sheet.write_row(1, 0, ["Asha", "note", "9876543210"])
+    result = listprep.prepare(str(path))
+    assert result.lists.select("name", "column_2", "_e164").rows() == [
+        ("Asha", "note", "+919876543210")
+    ]
