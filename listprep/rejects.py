@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from listprep.privacy import escape_formula, mask_expr
+from listprep.privacy import escape_formula, mask_digit_runs, mask_expr
 from listprep.reader import PHONE_RAW, ROW_ID, SOURCE_FILE, SOURCE_ROW
 
 REJECT_COLUMNS = ("source_file", "source_row", "stage", "reason", "detail", "raw_value")
@@ -61,14 +61,22 @@ def rejects_csv(frame: pl.DataFrame, *, redact: bool = False, header: bool = Tru
     ``stage`` and ``reason`` are listprep's own words, so they are written as they are.
     """
     raw = mask_expr(pl.col("raw_value")) if redact else pl.col("raw_value")
+    detail = pl.col("detail").map_batches(_mask_details, pl.String) if redact else pl.col("detail")
     safe = frame.select(
         escape_formula(pl.col("source_file")).alias("source_file"),
         "source_row",
         "stage",
         "reason",
-        escape_formula(pl.col("detail")).alias("detail"),
+        escape_formula(detail).alias("detail"),
         escape_formula(raw).alias("raw_value"),
     )
     buffer = io.BytesIO()
     safe.write_csv(buffer, include_header=header)
     return buffer.getvalue()
+
+
+def _mask_details(details: pl.Series) -> pl.Series:
+    """Details quote cells (a rule's ``value '+91 98765 43219'``): with ``redact``, their
+    digit runs are masked as messages' are. Details repeat, so each distinct one is masked once."""
+    texts = details.drop_nulls().unique().to_list()
+    return details.replace({t: mask_digit_runs(t) for t in texts if any(c.isdigit() for c in t)})

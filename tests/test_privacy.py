@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -447,3 +448,17 @@ def test_name_prefix_cli(runner: CliRunner, write_csv: WriteCsv, tmp_path: Path)
     assert not any("evil" in p for p in everything(tmp_path))
     body = json.loads((out / "requests/campaign-01.json").read_text())
     assert body["name"] == "../../../evil-campaign-01"
+
+
+def test_redact_rejects_masks_numbers_quoted_in_details(tmp_path: Path) -> None:
+    """A column rule's detail quotes the cell it refused: redacted too, not only raw_value."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[alt]\nregex = "[A-Za-z ]+"\n')
+    frame = pl.DataFrame({"phone": [KNOWN[0]], "alt": [f"+91 {KNOWN[4][:5]} {KNOWN[4][5:]}"]})
+    options: dict[str, Any] = {"template": "Call @@alt", "rules": str(rules)}
+    plain = listprep.prepare(frame, **options)
+    (detail,) = plain.rejects["detail"].to_list()
+    assert leaks(detail) != []  # the detail does quote the number
+    redacted = listprep.prepare(frame, redact_rejects=True, **options)
+    assert leaks(redacted.files["rejects.csv"].decode()) == []
+    assert read_csv(redacted.files["rejects.csv"])[0]["reason"] == "column-check"
