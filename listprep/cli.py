@@ -173,11 +173,11 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
         data = tomllib.loads(value.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise click.BadParameter(f"cannot read {value}: {exc}", ctx=ctx) from None
+    params = {p.name: p for p in ctx.command.params if p.name and p.expose_value}
     known = {  # an option's long names (output, json) as well as its parameter name
-        alias.lstrip("-").replace("-", "_"): p.name
-        for p in ctx.command.params
-        if p.name and p.expose_value
-        for alias in [p.name, *p.opts]
+        alias.lstrip("-").replace("-", "_"): name
+        for name, p in params.items()
+        for alias in [name, *p.opts]
     }
     defaults = {}
     for key, setting in data.items():
@@ -185,7 +185,8 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
         if name is None:
             hint = did_you_mean(key.replace("-", "_"), known)
             raise click.BadParameter(f"unknown key {key!r} in {value}; {hint}", ctx=ctx)
-        defaults[name] = setting
+        repeatable = params[name].multiple or params[name].nargs == -1
+        defaults[name] = [setting] if repeatable and isinstance(setting, str) else setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 
@@ -407,8 +408,9 @@ def prepare_command(
         click.echo(repr(result))
         for old, new in result.manifest["renamed_headers"].items():
             click.echo(summary_row("renamed", f"{old!r} -> {new}"))
-        files = "lists/, requests/, rejects.csv, manifest.json, report.html"
-        click.echo(summary_row("wrote", f"{outdir}/ ({files})"))
+        files = ["lists/"] if result.manifest["lists"] else []  # inline: numbers in requests
+        files += ["requests/", "rejects.csv", "manifest.json", "report.html"]
+        click.echo(summary_row("wrote", f"{outdir}/ ({', '.join(files)})"))
 
 
 class Progress:

@@ -8,6 +8,7 @@ is the global input order that every later stage sorts and dedupes by.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import io
@@ -289,6 +290,15 @@ def _open(source: Source, index: int, count: int, config: ReadConfig) -> _Opened
         source = pl.from_pandas(source.astype("string"))
     if isinstance(source, pl.DataFrame):
         name = "<frame>" if count == 1 else f"<frame {index}>"
+        nested = [(c, t) for c, t in source.schema.items() if t.is_nested() or t == pl.Object]
+        if nested:
+            column, dtype = nested[0]
+            raise InputError(
+                f"column {column!r} holds {dtype} values, not text cells",
+                file=name,
+                column=str(column),
+                hint="make it text first (e.g. pl.col(...).list.join(', ')), or drop it",
+            )
         text = source.rename({c: str(c) for c in source.columns}).select(pl.all().cast(pl.String))
         text = _strip_headers(text, name).with_columns(
             pl.int_range(1, text.height + 1, dtype=pl.Int64).alias(SOURCE_ROW)
@@ -468,14 +478,23 @@ def open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingRead
         raise InputError("no such file", file=name, hint="check the path")
     if path.is_dir():
         raise InputError("this is a folder, not a CSV file", file=name, hint="name the CSV files")
+    if not path.is_file():  # a pipe or a device: the encoding check reads ahead and seeks back
+        raise InputError(
+            "this is a pipe or a device, not a file",
+            file=name,
+            hint="save the data to a file first (… > contacts.csv) and give that file",
+        )
     try:
         handle = _HashingReader(path.open("rb"))
         head = handle.read(65536)
     except OSError as exc:
+        denied = exc.errno in (errno.EACCES, errno.EPERM)
         raise InputError(
             f"cannot read the file: {exc.strerror}",
             file=name,
-            hint="check that you have permission to read it, or copy it somewhere you do",
+            hint="check that you have permission to read it, or copy it somewhere you do"
+            if denied
+            else "check the file, or copy it to a local disk",
         ) from None
     if head.startswith(b"\x1f\x8b"):
         data = head + handle.read()

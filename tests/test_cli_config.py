@@ -95,3 +95,30 @@ def test_verbose_progress_names_steps_and_never_numbers(runner: CliRunner, tmp_p
     assert "9876543210" not in result.stderr + result.stdout
     quiet = runner.invoke(main, ["prepare", str(path), "-o", str(tmp_path / "q"), "-q"])
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
+
+
+def test_a_single_path_in_the_config_is_a_one_item_list(runner: CliRunner, tmp_path: Path) -> None:
+    """``suppress = "optout.txt"`` means the list of that one file (was "Value must be an
+    iterable"), for every repeatable option and for the inputs."""
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n9876543210\n9876543211\n")
+    optout = tmp_path / "optout.txt"
+    optout.write_text("9876543211\n")
+    config = tmp_path / "c.toml"
+    config.write_text(f'inputs = "{contacts}"\nsuppress = "{optout}"\n')
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["prepare", "--config", str(config), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["rejected_by_reason"] == {"suppressed": 1}
+
+
+def test_inline_runs_do_not_claim_list_files(runner: CliRunner, tmp_path: Path) -> None:
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n9876543210\n")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["prepare", str(contacts), "-o", str(out), "--method", "inline"])
+    assert result.exit_code == 0, result.output
+    wrote = next(line for line in result.output.splitlines() if "wrote" in line)
+    assert "lists/" not in wrote and "requests/" in wrote
+    assert not (out / "lists").exists()

@@ -441,3 +441,10 @@ def test_a_variable_column_missing_from_one_input_stops_the_run(write_csv: Any) 
         defaults={"first_name": "there", "city": "here"},
     )
     assert result.lists.select("first_name", "city").rows() == [("Asha", "Pune"), ("there", "here")]
+
+
+def test_a_frame_column_of_lists_is_refused_by_name() -> None:
+    frame = pl.DataFrame({"phone": ["9876543210"], "tags": [["vip", "renewal"]]})
+    with pytest.raises(listprep.InputError, match="'tags' holds List") as info:
+        listprep.prepare(frame)
+    assert info.value.column == "tags"

@@ -13,6 +13,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import random
 import signal
 import subprocess
@@ -904,3 +905,12 @@ def test_written_lists_keep_every_cap(
     for campaign in result.manifest["campaigns"]:
         assert 1 <= len(campaign["lists"]) <= per_campaign
     assert sum(len(c["lists"]) for c in result.manifest["campaigns"]) == len(entries)
+
+
+def test_a_pipe_is_refused_without_blocking(runner: CliRunner, tmp_path: Path) -> None:
+    """A named pipe (or /dev/stdin from a pipe) cannot be read twice, as the encoding check
+    does: refused before it is opened (opening a FIFO with no writer would hang)."""
+    fifo = tmp_path / "contacts.csv"
+    os.mkfifo(fifo)
+    result = cli(runner, str(fifo), "-o", str(tmp_path / "o"))
+    assert_refused(result, "contacts.csv", "pipe", "save the data to a file")
