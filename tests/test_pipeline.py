@@ -448,3 +448,12 @@ def test_a_frame_column_of_lists_is_refused_by_name() -> None:
     with pytest.raises(listprep.InputError, match="'tags' holds List") as info:
         listprep.prepare(frame)
     assert info.value.column == "tags"
+
+
+def test_template_details_read_plainly_in_rejects_csv() -> None:
+    """rejects.csv escapes cells a spreadsheet would run as formulas (a leading ``@``): the
+    template checks' own details do not start with one, so they are written as they read."""
+    frame = pl.DataFrame({"phone": ["9876543210"], "name": [" "]})
+    result = listprep.prepare(frame, template="Hi @@name")
+    rows = list(csv.DictReader(io.StringIO(result.files["rejects.csv"].decode())))
+    assert [r["detail"] for r in rows] == ["the variable @@name is empty"]

@@ -368,14 +368,19 @@ def _row_checks(config: TemplateConfig) -> list[tuple[RejectReason, pl.Expr]]:
     checks = [
         (
             RejectReason.EMPTY_VARIABLE,
-            _first([pl.when(_blank(v)).then(pl.lit(f"@@{v} is empty")) for v in variables]),
+            _first(
+                [pl.when(_blank(v)).then(pl.lit(f"the variable @@{v} is empty")) for v in variables]
+            ),
         )
     ]
     limit = config.variable_limit
     if limit is not None and variables:
         too_long = [
             pl.when(pl.col(v).str.len_chars() > limit).then(
-                pl.format(f"@@{v} has {{}} characters (max {limit})", pl.col(v).str.len_chars())
+                pl.format(
+                    f"the variable @@{v} has {{}} characters (max {limit})",
+                    pl.col(v).str.len_chars(),
+                )
             )
             for v in variables
         ]
@@ -406,7 +411,7 @@ def _unicode_detail(variables: Sequence[str]) -> pl.Expr:
     per_variable = [
         pl.when(pl.col(v).str.contains(_NON_GSM7)).then(
             pl.format(
-                f"@@{v} has '{{}}', outside GSM-7: the message would be UCS-2 "
+                f"the variable @@{v} has '{{}}', outside GSM-7: the message would be UCS-2 "
                 "(70 characters per SMS)",
                 pl.col(v).str.extract(f"({_NON_GSM7})", 1),
             )

@@ -200,7 +200,7 @@ def test_default_fills_empty_values_instead_of_rejecting() -> None:
     frame = frame_of({"name": ["Asha", "", None, "  "], "due": ["1", "2", "3", ""]})
     kept, rejected = run(frame, sms("Hi @@name, pay @@due", defaults=(("name", "Customer"),)))
     assert kept["name"].to_list() == ["Asha", "Customer", "Customer"]
-    assert rejected["detail"].to_list() == ["@@due is empty"]
+    assert rejected["detail"].to_list() == ["the variable @@due is empty"]
 
 
 def test_default_reaches_the_dynamic_list_file() -> None:
