@@ -249,7 +249,7 @@ def _execute(
     )
     say(f"writing {lists.height:,} contacts into lists and campaigns")
     list_entries, campaigns = _render(cfg, lists, names, outputs)
-    warnings = register_warnings + _schedule_warnings(cfg, created)
+    warnings = register_warnings + _schedule_warnings(cfg, created) + _idle_options(cfg, inputs)
     figures, late = estimate(
         cfg.campaign,
         cfg.channel,
@@ -537,6 +537,19 @@ def _load_dnd(
         allow_stale=scrub_cfg.allow_stale_register,
     )
     return sources, reports, warnings
+
+
+def _idle_options(cfg: PipelineConfig, inputs: Iterable[InputInfo]) -> list[str]:
+    """Options given that this run could not use: said, since the user expected an effect."""
+    idle = []
+    if cfg.scrub.category is not None and not cfg.scrub.dnd:
+        idle.append(
+            f"category {cfg.scrub.category} (--category) has no effect without a DND register "
+            "(--dnd)"
+        )
+    if cfg.read.sheet is not None and all(i.sheet is None for i in inputs):
+        idle.append("sheet (--sheet) has no effect: no input is an Excel workbook")
+    return idle
 
 
 def _schedule_warnings(cfg: PipelineConfig, created: str) -> list[str]:

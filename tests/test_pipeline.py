@@ -457,3 +457,14 @@ def test_template_details_read_plainly_in_rejects_csv() -> None:
     result = listprep.prepare(frame, template="Hi @@name")
     rows = list(csv.DictReader(io.StringIO(result.files["rejects.csv"].decode())))
     assert [r["detail"] for r in rows] == ["the variable @@name is empty"]
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [({"category": 1}, "--category) has no effect"), ({"sheet": "Leads"}, "--sheet) has no")],
+)
+def test_options_this_run_cannot_use_are_warned(options: dict[str, Any], said: str) -> None:
+    result = listprep.prepare(pl.DataFrame({"phone": ["9876543210"]}), **options)
+    assert [w for w in result.manifest["warnings"] if said in w] != []
+    plain = listprep.prepare(pl.DataFrame({"phone": ["9876543210"]}))
+    assert [w for w in plain.manifest["warnings"] if "has no effect" in w] == []
