@@ -380,7 +380,8 @@ def _check_nul(lines: pl.Series, name: str) -> None:
         raise InputError(
             "the file holds NUL characters: it is binary, not CSV",
             file=name,
-            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
+            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le "
+            "(or utf-16-be if the NUL bytes come first)",
         )
 
 

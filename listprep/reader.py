@@ -92,7 +92,7 @@ def choose_phone_column(
     columns: Sequence[str], where: str, chosen: str | None = None
 ) -> tuple[str, str]:
     """The phone column and why it was picked (``listprep inspect`` shows the why)."""
-    found = ", ".join(repr(c) for c in columns) or "none"
+    found = shown_headers(columns)
     if chosen is not None:
         loose = [c for c in columns if header_key(c) == header_key(chosen)]
         if chosen in columns or len(loose) == 1:
@@ -120,6 +120,14 @@ def choose_phone_column(
         if headerless
         else "name the column with --phone-column (phone_column= in the library)",
     )
+
+
+def shown_headers(columns: Sequence[str], most: int = 20, width: int = 40) -> str:
+    """The headers for a message, cut short: a file read with the wrong encoding or delimiter
+    can make one header of the whole file."""
+    shown = [repr(c if len(c) <= width else c[:width] + "…") for c in columns[:most]]
+    more = f" and {len(columns) - most} more" if len(columns) > most else ""
+    return (", ".join(shown) + more) or "none"
 
 
 class ReadOutput(NamedTuple):
@@ -419,6 +427,8 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
             if re.fullmatch(r"__UNNAMED__\d+", c)
         }
     )
+    if frame.width == 0:
+        raise InputError(f"sheet {sheet_name!r} is empty", file=name, hint="choose another --sheet")
     text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)
     if text.height == 0:
         raise InputError(f"sheet {sheet_name!r} has a header but no data rows", file=name)
@@ -522,7 +532,8 @@ def open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingRead
         raise InputError(
             "the file holds NUL bytes: it is binary, not CSV",
             file=name,
-            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le",
+            hint="if it is UTF-16 text without a byte-order mark, give --encoding utf-16-le "
+            "(or utf-16-be if the NUL bytes come first)",
         )
     return handle
 

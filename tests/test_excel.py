@@ -82,3 +82,13 @@ def test_an_empty_header_cell_is_named_by_its_position(tmp_path: Path) -> None:
     assert result.lists.select("name", "column_2", "_e164").rows() == [
         ("Asha", "note", "+919876543210")
     ]
+
+
+def test_an_empty_sheet_is_called_empty(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "blank.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("Leads")
+    with pytest.raises(listprep.InputError, match="sheet 'Leads' is empty"):
+        listprep.prepare(str(path))

@@ -914,3 +914,15 @@ def test_a_pipe_is_refused_without_blocking(runner: CliRunner, tmp_path: Path) -
     os.mkfifo(fifo)
     result = cli(runner, str(fifo), "-o", str(tmp_path / "o"))
     assert_refused(result, "contacts.csv", "pipe", "save the data to a file")
+
+
+def test_a_header_of_the_whole_file_is_cut_short_in_the_message(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Read with the wrong encoding a file can be one 'header' (a tester's: 126 KB, in the
+    error): headers are shown 40 characters each, 20 at most."""
+    path = tmp_path / "wide.csv"
+    path.write_text(";".join(f"col{i}" + "x" * 100 for i in range(30)) + "\n1;2\n")
+    result = cli(runner, str(path), "-o", str(tmp_path / "o"))
+    assert_refused(result, "no phone column", "and 10 more")
+    assert len(result.output) < 1500

@@ -29,7 +29,7 @@ from listprep.dlt import check_dlt
 from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
 from listprep.privacy import mask, mask_digit_runs
-from listprep.reader import ROW_ID, Source, header_key, open_sources
+from listprep.reader import ROW_ID, Source, header_key, open_sources, shown_headers
 from listprep.rejects import StageOutput, no_rejects, rejects
 from listprep.sms import (
     GSM7_BASIC,
@@ -153,7 +153,7 @@ def _check_each_input(
         fix = f"rename its {near!r} to {variable}" if near else f"add a {variable} column to it"
         raise TemplateError(
             f"the template uses @@{variable}, but this input has no column {variable!r} "
-            f"(another input has); its headers: {', '.join(repr(h) for h in headers)}",
+            f"(another input has); its headers: {shown_headers(headers)}",
             file=name,
             column=variable,
             hint=f"{fix}, or give --default {variable}=VALUE to send VALUE where it is missing",
@@ -199,7 +199,7 @@ def _check_variables_exist(
     columns_text = f"a column {unknown[0]!r}" if len(unknown) == 1 else "those columns"
     raise TemplateError(
         f"the template uses {names}, but no input has {columns_text}; "
-        f"headers found: {', '.join(repr(c) for c in available)}",
+        f"headers found: {shown_headers(available)}",
         column=unknown[0],
         hint=" ".join(_unknown_hint(v, text, available, renamed) for v in unknown),
     )
