@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 import sys
 from collections.abc import Iterator
@@ -434,12 +433,14 @@ def _parse_records(
     """Records of ``text`` (after the header) with Python's csv module, numbered from
     ``start + 1``; each malformed record keeps its raw text.
 
-    A quote that never closes would make the rest of the file one cell, and one closed by
-    another stray quote far below would swallow the rows between. So the csv module reads
-    strictly: a record it refuses (text after a closing quote, the end of the file inside
-    quotes), or one running over :data:`MAX_RECORD_LINES` lines, is malformed (its first
-    line), and reading starts again on the line after it. One-line records are then held to
-    the fast path's quoting rule (see :func:`_width`), so both paths judge a line alike.
+    A stray quote would make the rest of the file one cell, or, closed by another stray quote
+    below, swallow the rows between. So a record spanning lines is doubted: the csv module
+    reads strictly, and a record it refuses (text after a closing quote, the end of the file
+    inside quotes), one running over :data:`MAX_RECORD_LINES` lines, or one with a line
+    inside that reads as a whole row (a row's delimiters, no quote, a phone-like number) is
+    malformed (its first line), and reading starts again on the line after it. One-line
+    records are then held to the fast path's quoting rule (see :func:`_width`), so both paths
+    judge a line alike.
     """
     physical = io.StringIO(text, newline="").readlines()  # lines as the csv module counts them
     columns: list[list[str]] = [[] for _ in names]
@@ -449,14 +450,22 @@ def _parse_records(
     blank = 0
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
-    starts = [0, *itertools.accumulate(len(line) for line in physical)]
-    buffer = io.StringIO(text, newline="")
     number, offset = start, 0
+    record_start = 0
+
+    def lines(begin: int) -> Iterator[str]:
+        """The lines from ``begin``, ending a record that would run over the cap (the reader
+        then refuses it): a restart never reads further than that, so reading is linear."""
+        for at in range(begin, len(physical)):
+            if at - record_start >= MAX_RECORD_LINES:
+                return
+            yield physical[at]
+
     try:
         while offset < len(physical):
-            buffer.seek(starts[offset])
-            reader = csv.reader(buffer, delimiter=sep, strict=True)
-            begin, restart = 0, len(physical)
+            record_start = offset
+            reader = csv.reader(lines(offset), delimiter=sep, strict=True)
+            restart = len(physical)
             while True:
                 try:
                     record = next(reader)
@@ -465,8 +474,9 @@ def _parse_records(
                 except csv.Error:
                     record = None
                 number += 1
-                first, stop, begin = offset + begin, offset + reader.line_num, reader.line_num
-                if record is None or stop - first > MAX_RECORD_LINES:
+                first, stop = record_start, offset + reader.line_num
+                record_start = stop
+                if record is None or _swallowed(physical[first + 1 : stop], sep, len(names)):
                     bad.append((number, 0, physical[first].rstrip("\r\n")))
                     restart = first + 1
                     break
@@ -489,16 +499,36 @@ def _parse_records(
     ).with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
     rows = pl.Series(ROW, numbers, dtype=pl.Int64)
     if quoted:  # the csv module reads a quote inside a field as text; the fast path refuses it
-        lines = pl.Series([raw for _, raw in quoted], dtype=pl.String)
-        broken = (_width(lines, sep) == 0).to_list()
-        drop = {at for (at, _), no in zip(quoted, broken, strict=True) if no}
-        bad += [(numbers[at], 0, raw) for (at, raw), no in zip(quoted, broken, strict=True) if no]
-        keep = pl.Series([i not in drop for i in range(len(numbers))], dtype=pl.Boolean)
+        texts = pl.Series([line for _, line in quoted], dtype=pl.String)
+        broken = pl.Series([at for at, _ in quoted], dtype=pl.UInt32).filter(
+            _width(texts, sep) == 0
+        )
+        dropped = set(broken.to_list())
+        bad += [(numbers[at], 0, line) for at, line in quoted if at in dropped]
+        keep = pl.repeat(True, len(numbers), eager=True).scatter(broken, False)
         frame, rows = frame.filter(keep), rows.filter(keep)
     malformed = pl.DataFrame(
         bad, schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String}, orient="row"
     ).sort(ROW)
     return ParsedCsv(frame, rows, _malformed(malformed), encoding, sep, blank)
+
+
+#: A phone-like run of digits (the masker's shape): a line inside a quoted cell holding one,
+#: and a row's delimiters, is more likely rows swallowed by a stray quote than a cell's text.
+_NUMBER_LIKE = re.compile(r"\d(?:[ .\-]?\d){6,}")
+
+
+def _swallowed(after: list[str], sep: str, width: int) -> bool:
+    """Whether the lines after the first of a record read as rows (the last up to its
+    closing quote, where a stray one would stand at the end of a field)."""
+    if not after:
+        return False
+    *inside, last = after
+    ends = [*inside, last[: last.rfind('"')]]
+    return any(
+        '"' not in line and line.count(sep) == width - 1 and _NUMBER_LIKE.search(line)
+        for line in ends
+    )
 
 
 def _malformed(frame: pl.DataFrame) -> pl.DataFrame:

@@ -198,7 +198,7 @@ def _files_read(manifest: Mapping[str, Any]) -> list[str]:
         *registers.get("dnd", ()),
         *registers.get("suppress", ()),
     ]
-    return [str(e["path"]) for e in entries if e.get("path")]
+    return [str(e["path"]) for e in entries if e.get("sha256")]  # a frame has no file
 
 
 def _config(config: PipelineConfig | None, options: dict[str, Any]) -> PipelineConfig:

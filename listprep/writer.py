@@ -55,7 +55,16 @@ class Staging:
         self.path = Path()
 
     def __enter__(self) -> Staging:
+        if self.target.is_symlink():  # write where the link points, and keep the link
+            self.target = self.target.resolve()
         target = self.target
+        if Path.cwd().resolve().is_relative_to(target.resolve()):
+            raise OutputError(
+                "the output folder is the current folder or holds it: listprep replaces the "
+                "whole output folder",
+                file=str(target),
+                hint="give a new folder for -o, e.g. -o out",
+            )
         if target.exists() and not target.is_dir():
             raise OutputError(
                 "the output path exists and is not a folder",
@@ -108,9 +117,11 @@ class Staging:
         try:
             os.chmod(self.path, 0o777 & ~_umask())
             _replace(self.path, self.target)
-        except OSError as exc:
+        except BaseException as exc:  # the staging folder holds personal data: never leave it
             shutil.rmtree(self.path, ignore_errors=True)
-            raise _os_error("cannot write the output", exc, self.target) from None
+            if isinstance(exc, OSError):
+                raise _os_error("cannot write the output", exc, self.target) from None
+            raise
 
 
 def _check_replaceable(target: Path, inputs: tuple[str | os.PathLike[str], ...]) -> None:

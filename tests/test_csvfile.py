@@ -44,31 +44,48 @@ def test_every_record_is_kept_or_malformed_once(rows: list[list[str]], batch_row
 
 
 plain = st.text(alphabet=st.sampled_from(list("ab9 +-")), min_size=1, max_size=5)
+phones = st.integers(6_000_000_000, 9_999_999_999).map(str)
 
 
-@given(
-    st.lists(st.tuples(plain, plain, plain), min_size=1, max_size=40),
-    st.sets(st.integers(0, 39), min_size=1, max_size=4),
-    st.integers(1, 25),
-)
+@given(st.lists(st.tuples(plain, phones, plain), min_size=1, max_size=40), st.data())
 def test_a_stray_quote_spoils_only_its_own_row(
-    rows: list[tuple[str, str, str]], broken: set[int], batch_rows: int
+    rows: list[tuple[str, str, str]], data: st.DataObject
 ) -> None:
-    """A quote opened and never closed (``"Delhi``) would make every later row part of one
-    cell; instead its row alone is malformed and every other row is read as it stands."""
-    broken = {b for b in broken if b < len(rows)}
-    lines = [",".join((a, b, f'"{c}' if i in broken else c)) for i, (a, b, c) in enumerate(rows)]
-    data = "\n".join(["h1,h2,h3", *lines, ""]).encode()
-    stream = CsvStream(data, "x.csv", delimiter=",", batch_rows=batch_rows)
+    """A stray quote opening a cell (``"Delhi``) that nothing closes would make every later
+    row part of that cell, and one closed by another stray quote (``Goa"``) would swallow the
+    rows between; instead each row with a stray quote is malformed and every other row is
+    read as it stands."""
+    kinds = st.sampled_from(["open", "close"])
+    broken = data.draw(
+        st.dictionaries(st.integers(0, len(rows) - 1), kinds, min_size=1, max_size=4)
+    )
+    batch_rows = data.draw(st.integers(1, 25))
+
+    def line(i: int, name: str, phone: str, city: str) -> str:
+        kind = broken.get(i)
+        return ",".join(
+            (name, phone, f'"{city}' if kind == "open" else f'{city}"' if kind else city)
+        )
+
+    text = "\n".join(["h1,h2,h3", *(line(i, *r) for i, r in enumerate(rows)), ""])
+    stream = CsvStream(text.encode(), "x.csv", delimiter=",", batch_rows=batch_rows)
     parts = list(stream)
     malformed = [n for p in parts for n in p.malformed["_source_row"]]
     assert sorted(malformed) == sorted(i + 2 for i in broken)
     kept = pl.concat([p.frame for p in parts])
-    expected = [r for i, r in enumerate(rows) if i not in broken]
-    assert kept.rows() == expected
+    assert kept.rows() == [r for i, r in enumerate(rows) if i not in broken]
     assert [n for p in parts for n in p.rows] == [
         i + 2 for i in range(len(rows)) if i not in broken
     ]
+
+
+def test_a_real_multiline_cell_is_kept() -> None:
+    """An address over two lines is one cell, whatever the stray quotes around it."""
+    data = b'h1,h2,h3\nAsha,9876543214,"Flat 2,\nMG Road, Pune"\nRavi,9876543210,"Pune\nZed,1,x\n'
+    parts = list(CsvStream(data, "x.csv", delimiter=",", batch_rows=1))
+    kept = [row for p in parts for row in p.frame.rows()]
+    assert kept[0] == ("Asha", "9876543214", "Flat 2,\nMG Road, Pune")
+    assert [n for p in parts for n in p.malformed["_source_row"]] == [3]
 
 
 def test_quotes_inside_a_field_are_judged_alike_after_a_multiline_cell() -> None:

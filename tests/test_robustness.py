@@ -926,3 +926,29 @@ def test_a_header_of_the_whole_file_is_cut_short_in_the_message(
     result = cli(runner, str(path), "-o", str(tmp_path / "o"))
     assert_refused(result, "no phone column", "and 10 more")
     assert len(result.output) < 1500
+
+
+def test_the_current_folder_is_never_the_output(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``-o .`` (or a folder above it) would replace the folder the user stands in; it was an
+    internal error that left the staging folder, numbers and all, beside it."""
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for target in (".", str(tmp_path)):
+        result = cli(runner, data("enc_utf8.csv"), "-o", target, "--force")
+        assert_refused(result, "the current folder", "-o out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"]
+
+
+def test_a_symlinked_output_folder_is_written_through_its_link(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.mkdir()
+    link.symlink_to(real)
+    for _ in range(2):  # new, then replaced with --force
+        assert cli(runner, data("enc_utf8.csv"), "-o", str(link), "--force").exit_code == 0
+    assert link.is_symlink() and complete(real)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
