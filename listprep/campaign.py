@@ -193,13 +193,15 @@ def read_campaign_file(path: Path) -> dict[str, Any]:
 def campaign_config(settings: Mapping[str, Any], where: str = "campaign config") -> CampaignConfig:
     """Build a validated :class:`CampaignConfig` from file settings merged with options."""
     _refuse_unknown(settings, _FILE_KEYS, where)
-    retries = dict(settings.get("retries") or {})
+    retries = _table(settings, "retries", where, "[retries] with number_of_retries = 2")
     _refuse_unknown(
         retries, ("number_of_retries", "interval_mins", "mechanism", "on_status"), where
     )
-    schedule = dict(settings.get("schedule") or {})
+    schedule = _table(
+        settings, "schedule", where, '[schedule] with send_at = "2026-12-01T10:00:00+05:30"'
+    )
     _refuse_unknown(schedule, ("send_at", "end_at", "start_time", "end_time"), where)
-    window = dict(settings.get("calling_window") or {})
+    window = _table(settings, "calling_window", where, '[calling_window] with start = "10:00"')
     _refuse_unknown(window, ("start", "end"), where)
     return CampaignConfig(
         name_prefix=str(settings.get("name_prefix") or "listprep"),
@@ -265,6 +267,16 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
 
 def _refuse_unknown(data: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
     refuse_unknown(data, known, what="campaign setting", file=where)
+
+
+def _table(settings: Mapping[str, Any], key: str, where: str, example: str) -> dict[str, Any]:
+    """A section of the file (``[retries]``): a table, or absent."""
+    value = settings.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{key} must be a table of settings, not {value!r}", file=where, hint=f"write {example}"
+        )
+    return dict(value)
 
 
 def _whole(

@@ -22,8 +22,9 @@ from typing import Any, BinaryIO, NamedTuple, TypeGuard, cast
 import polars as pl
 
 from listprep.config import ReadConfig
-from listprep.csvfile import CsvStream
+from listprep.csvfile import CsvStream, header_names
 from listprep.errors import InputError, RejectReason
+from listprep.privacy import mask_digit_runs
 
 Source = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | Any
 """A path, a polars DataFrame or LazyFrame, or a pandas DataFrame."""
@@ -103,7 +104,8 @@ def choose_phone_column(
             hint="check --phone-column against the header row",
         )
     keys = {c: header_key(c) for c in columns}
-    exact = [c for c, k in keys.items() if k in PHONE_HEADERS]
+    # phone_2 is how a repeated "phone" header is kept apart: a second phone column
+    exact = [c for c, k in keys.items() if re.sub(r"_\d+$", "", k) in PHONE_HEADERS]
     if len(exact) == 1:  # several (phone and mobile): which one to dial is the user's choice
         return exact[0], f"its header is a phone column name ({keys[exact[0]]!r})"
     candidates = exact or [
@@ -125,7 +127,8 @@ def choose_phone_column(
 def shown_headers(columns: Sequence[str], most: int = 20, width: int = 40) -> str:
     """The headers for a message, cut short: a file read with the wrong encoding or delimiter
     can make one header of the whole file."""
-    shown = [repr(c if len(c) <= width else c[:width] + "…") for c in columns[:most]]
+    masked = [mask_digit_runs(c) for c in columns[:most]]  # before the cut, so a number is whole
+    shown = [repr(c if len(c) <= width else c[:width] + "…") for c in masked]
     more = f" and {len(columns) - most} more" if len(columns) > most else ""
     return (", ".join(shown) + more) or "none"
 
@@ -419,14 +422,10 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
             hint="open it in a spreadsheet program and save it again, or export it as CSV UTF-8",
         ) from None
     sheet_name = names[chosen] if isinstance(chosen, int) else chosen
-    # fastexcel names an empty header cell __UNNAMED__<i>: column_<i+1>, as in a CSV file
-    frame = frame.rename(
-        {
-            c: f"column_{int(c[11:]) + 1}"
-            for c in frame.columns
-            if re.fullmatch(r"__UNNAMED__\d+", c)
-        }
-    )
+    # fastexcel names an empty header cell __UNNAMED__<i>: named as a CSV's would be
+    # (column_<i+1>, repeats numbered), by the same function
+    unnamed = [("" if re.fullmatch(r"__UNNAMED__\d+", c) else c) for c in frame.columns]
+    frame = frame.rename(dict(zip(frame.columns, header_names(unnamed, name), strict=True)))
     if frame.width == 0:
         raise InputError(f"sheet {sheet_name!r} is empty", file=name, hint="choose another --sheet")
     text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)

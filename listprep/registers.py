@@ -297,13 +297,14 @@ def sniff_layout(path: Path, *, suppression: bool = False) -> RegisterLayout:
 
 
 def scan_register(path: Path, layout: RegisterLayout) -> pl.LazyFrame:
-    """The register's rows as ``_raw``, ``_pref`` and ``_date`` strings (nulls where absent)."""
+    """The register's rows as ``_raw``, ``_pref`` and ``_date`` strings (nulls where absent);
+    blank lines are skipped, as in contact files (they are not rows without a number)."""
     names = [f"c{i}" for i in range(layout.width)]
 
     def column(index: int | None, alias: str) -> pl.Expr:
         return (pl.col(names[index]) if index is not None else pl.lit(None, pl.String)).alias(alias)
 
-    return pl.scan_csv(
+    rows = pl.scan_csv(
         path if layout.text is None else layout.text,
         has_header=False,
         schema=dict.fromkeys(names, pl.String),
@@ -311,7 +312,8 @@ def scan_register(path: Path, layout: RegisterLayout) -> pl.LazyFrame:
         skip_rows=layout.skip,
         encoding="utf8-lossy",  # numbers and codes are ASCII: cp1252 names cannot change them
         raise_if_empty=False,
-    ).select(
+    )
+    return rows.filter(pl.any_horizontal(pl.col(names).is_not_null())).select(
         column(layout.number, RAW),
         column(layout.preference, PREF),
         column(layout.date, DATE),

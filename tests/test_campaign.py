@@ -360,3 +360,10 @@ def test_lower_caps_are_obeyed() -> None:
     rows = [entry["rows"] for entry in result.manifest["lists"]]
     assert rows == [250, 250, 250, 250]
     assert [len(c["lists"]) for c in result.manifest["campaigns"]] == [2, 2]
+
+
+@pytest.mark.parametrize("section", ["retries", "schedule", "calling_window"])
+def test_a_section_that_is_not_a_table_is_a_config_error(section: str) -> None:
+    """``retries = 2`` instead of a [retries] table was an internal error (TypeError)."""
+    with pytest.raises(ConfigError, match=f"{section} must be a table"):
+        campaign_config({section: 2})

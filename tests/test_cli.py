@@ -197,13 +197,17 @@ def test_non_empty_output_needs_force(runner: CliRunner, write_csv: Any, tmp_pat
     assert "manifest.json" in tree(out)
 
 
-def test_headers_equal_after_trimming_use_the_first(runner: CliRunner, tmp_path: Path) -> None:
-    """``phone`` and `` phone`` are one name once trimmed: the first is the phone column and
-    the second is kept apart as ``phone_2`` (as for ``phone,phone``), not a crash."""
+def test_headers_equal_after_trimming_are_two_phone_columns(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """``phone`` and `` phone`` are one name once trimmed: the second is kept apart as
+    ``phone_2`` (as for ``phone,phone``), and the run asks which to dial, not a crash."""
     path = tmp_path / "twice.csv"
     path.write_text("phone, phone\n9876543210,9123456780\n", encoding="utf-8")
     out = tmp_path / "out"
     result = prepare(runner, str(path), "-o", str(out))
+    assert_clean_failure(result, 1, "several possible phone columns", "'phone_2'")
+    result = prepare(runner, str(path), "-o", str(out), "--phone-column", "phone")
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"][0]["phone_column"] == "phone"

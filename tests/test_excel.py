@@ -92,3 +92,18 @@ def test_an_empty_sheet_is_called_empty(tmp_path: Path) -> None:
         book.add_worksheet("Leads")
     with pytest.raises(listprep.InputError, match="sheet 'Leads' is empty"):
         listprep.prepare(str(path))
+
+
+def test_an_empty_header_cell_named_like_another_column_is_numbered(tmp_path: Path) -> None:
+    """The empty third cell would be column_3, which the second header already is: it is
+    numbered apart as a CSV's would be (this was an internal error)."""
+    import xlsxwriter
+
+    path = tmp_path / "clash.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        sheet = book.add_worksheet()
+        sheet.write_row(0, 0, ["phone", "column_3"])
+        sheet.write_row(0, 3, ["name"])
+        sheet.write_row(1, 0, ["9876543210", "a", "b", "Asha"])
+    result = listprep.prepare(str(path))
+    assert result.lists.select("column_3", "column_3_2", "name").rows() == [("a", "b", "Asha")]

@@ -462,3 +462,12 @@ def test_redact_rejects_masks_numbers_quoted_in_details(tmp_path: Path) -> None:
     redacted = listprep.prepare(frame, redact_rejects=True, **options)
     assert leaks(redacted.files["rejects.csv"].decode()) == []
     assert read_csv(redacted.files["rejects.csv"])[0]["reason"] == "column-check"
+
+
+def test_a_header_cut_short_in_a_message_never_shows_part_of_a_number() -> None:
+    """Headers are cut to 40 characters in messages: masked first, so a number at the cut is
+    not left half readable."""
+    header = "Address: 12 MG Road, Bengaluru, ph " + KNOWN[0] + " x"
+    with pytest.raises(listprep.InputError) as info:
+        listprep.prepare(pl.DataFrame({header: ["a"], "name": ["b"]}))
+    assert KNOWN[0][:5] not in str(info.value)

@@ -173,12 +173,12 @@ def test_bad_rows_are_a_warning_without_numbers(tmp_path: Path) -> None:
     path = tmp_path / "optout.txt"
     path.write_text(f"9876543210\n{junk}\nn/a\nabc\n\n9123456780\n")
     loaded = load_register(path, "IN", suppression=True)
-    assert (loaded.rows, loaded.entries, loaded.bad_rows) == (6, 2, 4)
-    assert loaded.bad_reasons == {"not-a-number": 2, "empty": 1, "invalid": 1}
+    assert (loaded.rows, loaded.entries, loaded.bad_rows) == (5, 2, 3)  # the blank line is none
+    assert loaded.bad_reasons == {"not-a-number": 2, "invalid": 1}
     warning = loaded.bad_rows_warning()
     assert warning is not None
-    assert warning.startswith(f"{path}: 4 of the suppression list's 6 rows")
-    assert "not-a-number 2" in warning and "empty 1" in warning
+    assert warning.startswith(f"{path}: 3 of the suppression list's 5 rows")
+    assert "not-a-number 2" in warning and "invalid 1" in warning
     assert not re.search(r"\d{4}", warning.removeprefix(str(path))), "no digits of a number"
 
 
@@ -232,3 +232,12 @@ def test_prepare_warns_of_bad_register_rows(tmp_path: Path, runner: CliRunner) -
     warning = f"warning: {register}: 2 of the DND register's 3 rows have no usable number"
     assert warning in result.output
     assert "98765" not in result.output
+
+
+def test_blank_lines_are_not_bad_rows(tmp_path: Path) -> None:
+    """As in contact files, a blank line is not a row: no bad row, no warning."""
+    path = tmp_path / "dnd.csv"
+    path.write_text("number\n9876543210\n\n9123456780\n\n")
+    register = load_register(path, "IN")
+    assert (register.rows, register.bad_rows) == (2, 0)
+    assert register.bad_rows_warning() is None

@@ -279,13 +279,15 @@ def test_gzip_manifest_hash_is_of_the_file_as_given() -> None:
 # --- headers ----------------------------------------------------------------------------------
 
 
-def test_duplicate_phone_header_uses_the_first() -> None:
-    """``name,phone,phone``: the first ``phone`` column is the phone column, visibly so."""
-    result = listprep.prepare(data("hdr_duplicate.csv"))
-    assert manifest_input(result)["phone_column"] == "phone"
-    assert list_rows(result) == [(2, e164(A))]  # A is in the first phone column, B the second
-    dropped = result.manifest["columns"]["dropped"]
-    assert len(dropped) == 2 and "phone" in dropped  # the second one is named, not hidden
+def test_duplicate_phone_header_is_a_choice_for_the_user(runner: CliRunner, tmp_path: Path) -> None:
+    """``name,phone,phone``: two phone columns (the second kept apart as ``phone_2``), so the
+    run asks which, as for ``Phone,phone``; either can then be chosen."""
+    result = cli(runner, data("hdr_duplicate.csv"), "-o", str(tmp_path / "o"))
+    assert_refused(result, "hdr_duplicate.csv", "'phone'", "'phone_2'", "--phone-column")
+    first = listprep.prepare(data("hdr_duplicate.csv"), phone_column="phone")
+    assert list_rows(first) == [(2, e164(A))]  # A is in the first phone column, B the second
+    second = listprep.prepare(data("hdr_duplicate.csv"), phone_column="phone_2")
+    assert list_rows(second) == [(2, e164(B))]
 
 
 def test_duplicate_phone_header_of_different_case_is_a_clear_error(
