@@ -89,9 +89,20 @@ def _split_lines(data: bytes) -> pl.Series:
         return pl.Series("line", [], dtype=pl.String)
 
 
+#: What a malformed record with broken quoting (``fields`` 0) says in rejects and errors.
+BROKEN_QUOTING = (
+    "broken quoting: a quote inside a field, text after a closing quote, or a quote that never "
+    "closes (the rows after it are read on their own)"
+)
+
+
+def _unquoted(line: str) -> str:
+    return "".join(line.split('"')[::2])
+
+
 def sniff_delimiter(header: str) -> str:
     """The delimiter the header uses most, outside quotes; a comma when there is none."""
-    unquoted = "".join(header.split('"')[::2])
+    unquoted = _unquoted(header)
     counts = {d: unquoted.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
     return best if counts[best] else ","
@@ -100,7 +111,7 @@ def sniff_delimiter(header: str) -> str:
 def _check_given_delimiter(header: str, sep: str, name: str, row: int) -> None:
     """A given delimiter the header lacks, where it has another: every row would be one
     column and be rejected, so the run stops and names the delimiter the file uses."""
-    unquoted = "".join(header.split('"')[::2])
+    unquoted = _unquoted(header)
     sniffed = sniff_delimiter(header)
     if sep in unquoted or sniffed == sep or sniffed not in unquoted:
         return

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, NamedTuple, TypeGuard, cast
 import polars as pl
 
 from listprep.config import ReadConfig
-from listprep.csvfile import CsvStream, header_names
+from listprep.csvfile import BROKEN_QUOTING, CsvStream, header_names
 from listprep.errors import InputError, RejectReason
 from listprep.privacy import mask_digit_runs
 
@@ -242,12 +242,7 @@ def _malformed_rejects(malformed: pl.DataFrame, offset: int, name: str, width: i
         pl.lit("read").alias("stage"),
         pl.lit(RejectReason.MALFORMED_ROW.value).alias("reason"),
         pl.when(pl.col("fields") == 0)
-        .then(
-            pl.lit(
-                "broken quoting: a quote inside a field, text after a closing quote, or a quote "
-                "that never closes (the rows after it are read on their own)"
-            )
-        )
+        .then(pl.lit(BROKEN_QUOTING))
         .otherwise(pl.format("{} field(s) where the header has {}", "fields", pl.lit(width)))
         .alias("detail"),
         pl.col("raw").alias("raw_value"),

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from listprep.csvfile import DELIMITERS, ROW, CsvStream, Readable
+from listprep.csvfile import BROKEN_QUOTING, DELIMITERS, ROW, CsvStream, Readable
 from listprep.errors import InputError
 from listprep.limits import Channel
 from listprep.reader import (
@@ -336,10 +336,9 @@ def parse_error(exc: Exception, path: Path, layout: RegisterLayout) -> InputErro
             if wrong.height:
                 row, fields = int(wrong[ROW][0]), int(wrong["fields"][0])
                 if fields == 0:
-                    message = (
-                        "broken quoting: a quote inside a field, or text after a closing quote"
+                    return InputError(
+                        BROKEN_QUOTING, file=name, row=row, hint="fix that row's quotes"
                     )
-                    return InputError(message, file=name, row=row, hint="fix that row's quotes")
                 first = "header" if layout.header else "first row"
                 message = f"the row has {fields} fields where the {first} has {layout.width}"
                 return InputError(message, file=name, row=row, hint=_WIDE_HINT)

@@ -654,9 +654,6 @@ def _fixed_text(text: str) -> dict[str, Any]:
     return {"encoding": info.encoding, "units": info.units, "segments": info.segments}
 
 
-"""Ten or more digits, maybe split by single spaces or dashes: what could be a phone number."""
-
-
 def render_samples(rows: pl.DataFrame, text: str, phone_columns: set[str]) -> tuple[str, ...]:
     """``text`` rendered for a few ``rows``, phone columns and phone-like values masked."""
     variables = list(dict.fromkeys(VARIABLE_RE.findall(text)))
