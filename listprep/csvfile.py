@@ -453,6 +453,11 @@ def _parse_records(
     records are then held to the fast path's quoting rule (see :func:`_width`), so both paths
     judge a line alike.
     """
+    # a lone CR is text to the fast path (polars ends lines at LF) but a line end to the csv
+    # module: it stands in as NUL (refused in input) while the csv module reads
+    lone_cr = "\r" in text.replace("\r\n", "")
+    if lone_cr:
+        text = _LONE_CR.sub("\x00", text)
     physical = io.StringIO(text, newline="").readlines()  # lines as the csv module counts them
     columns: list[list[str]] = [[] for _ in names]
     numbers: list[int] = []
@@ -509,6 +514,10 @@ def _parse_records(
         {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
     ).with_columns(pl.when(pl.all() == "").then(None).otherwise(pl.all()).name.keep())
     rows = pl.Series(ROW, numbers, dtype=pl.Int64)
+    if lone_cr:
+        frame = frame.with_columns(pl.all().str.replace_all("\x00", "\r", literal=True))
+        bad = [(row, fields, raw.replace("\x00", "\r")) for row, fields, raw in bad]
+        quoted = [(at, line.replace("\x00", "\r")) for at, line in quoted]
     if quoted:  # the csv module reads a quote inside a field as text; the fast path refuses it
         texts = pl.Series([line for _, line in quoted], dtype=pl.String)
         broken = pl.Series([at for at, _ in quoted], dtype=pl.UInt32).filter(
@@ -524,6 +533,7 @@ def _parse_records(
     return ParsedCsv(frame, rows, _malformed(malformed), encoding, sep, blank)
 
 
+_LONE_CR = re.compile(r"\r(?!\n)")
 #: A phone-like run of digits (the masker's shape): a line inside a quoted cell holding one,
 #: and a row's delimiters, is more likely rows swallowed by a stray quote than a cell's text.
 _NUMBER_LIKE = re.compile(r"\d(?:[ .\-]?\d){6,}")

@@ -111,3 +111,20 @@ def test_a_delimiter_the_header_lacks_is_refused(given: str, found: str) -> None
     assert info.value.row == 1
     assert ("tab" if found == "\t" else repr(found)) in (info.value.hint or "")
     assert CsvStream(b"phone\n9876543210\n", "x.csv", delimiter=given).names == ["phone"]
+
+
+def test_a_lone_cr_inside_a_cell_is_text_on_both_paths() -> None:
+    """polars ends lines at LF only; the csv module (the path after a multi-line cell) also at
+    a lone CR, which split a row in two and shifted every later row number (so the output
+    depended on --batch-rows). Both now read it as text."""
+    tail = 'B,x\ry,1\nC,"q\rz",2\nD,ok,3\n'
+    seen = []
+    for head in ("A,fine,0\n", 'A,"two\nlines",0\n'):
+        for batch_rows in (1, 1000):
+            data = ("h1,h2,h3\n" + head + tail).encode()
+            parts = list(CsvStream(data, "x.csv", delimiter=",", batch_rows=batch_rows))
+            assert not any(p.malformed.height for p in parts)
+            rows = [row for p in parts for row in p.frame.rows()][1:]
+            seen.append((rows, [n for p in parts for n in p.rows]))
+    assert seen[0][0] == [("B", "x\ry", "1"), ("C", "q\rz", "2"), ("D", "ok", "3")]
+    assert all(s == seen[0] for s in seen)
