@@ -217,10 +217,8 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
                 high=MAX_RETRIES,
                 example="number_of_retries = 2",
             ),
-            interval_mins=None
-            if retries.get("interval_mins") is None
-            else _whole(
-                retries["interval_mins"],
+            interval_mins=_whole_or_none(
+                retries.get("interval_mins"),
                 "retries.interval_mins",
                 where,
                 low=1,
@@ -233,10 +231,8 @@ def campaign_config(settings: Mapping[str, Any], where: str = "campaign config")
             start=_moment(schedule.get("send_at") or schedule.get("start_time"), "start"),
             end=_moment(schedule.get("end_at") or schedule.get("end_time"), "end"),
         ),
-        throttle=None
-        if settings.get("throttle") is None
-        else _whole(
-            settings["throttle"],
+        throttle=_whole_or_none(
+            settings.get("throttle"),
             "throttle",
             where,
             low=1,
@@ -277,6 +273,11 @@ def _table(settings: Mapping[str, Any], key: str, where: str, example: str) -> d
             f"{key} must be a table of settings, not {value!r}", file=where, hint=f"write {example}"
         )
     return dict(value)
+
+
+def _whole_or_none(value: object, key: str, where: str, *, low: int, example: str) -> int | None:
+    """:func:`_whole` for a setting that may be left out."""
+    return None if value is None else _whole(value, key, where, low=low, example=example)
 
 
 def _whole(

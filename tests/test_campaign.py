@@ -195,25 +195,18 @@ def test_a_start_in_the_past_warns_for_every_channel() -> None:
     assert [schedule_warnings(ahead, channel, NOW) for channel in Channel] == [[], []]
 
 
-def test_a_past_sms_start_warns_in_the_manifest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("key", "options"),
+    [("start_time", {"channel": "sms", "template": "Hello"}), ("send_at", {})],
+    ids=["sms", "voice"],
+)
+def test_a_past_start_warns_in_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, options: dict[str, str]
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     path = tmp_path / "c.toml"
-    path.write_text('[schedule]\nstart_time = "2026-11-29T10:00:00+05:30"\n')
-    result = listprep.prepare(
-        numbers_frame(3), channel="sms", template="Hello", campaign_config=path
-    )
-    assert [w for w in result.manifest["warnings"] if "in the past" in w] != []
-
-
-def test_a_past_voice_start_warns_in_the_manifest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    path = tmp_path / "c.toml"
-    path.write_text('[schedule]\nsend_at = "2026-11-29T10:00:00+05:30"\n')
-    result = listprep.prepare(numbers_frame(3), campaign_config=path)  # prepared, not refused
+    path.write_text(f'[schedule]\n{key} = "2026-11-29T10:00:00+05:30"\n')
+    result = listprep.prepare(numbers_frame(3), campaign_config=path, **options)  # not refused
     assert [w for w in result.manifest["warnings"] if "in the past" in w] != []
 
 
