@@ -301,9 +301,10 @@ class CsvStream:
                 return
             text, lines = self._lines(block)
             _check_nul(lines, self.name)
-            quotes = lines.str.count_matches('"', literal=True)
+            fits = _fits(lines, self.delimiter, len(self.names))
+            quotes = lines.filter(~fits).str.count_matches('"', literal=True)
             odd = (quotes % 2 == 1).any()  # a quoted field spans lines
-            parsed = None if odd else self._parse_lines(lines, text, quotes > 0)
+            parsed = None if odd else self._parse_lines(lines, text, fits)
             if parsed is None:
                 yield self._records_to_end(text)
                 return
@@ -311,10 +312,12 @@ class CsvStream:
             self._records = self._line
             yield parsed
 
-    def _parse_lines(self, lines: pl.Series, text: bytes, quoted: pl.Series) -> ParsedCsv | None:
+    def _parse_lines(self, lines: pl.Series, text: bytes, fits: pl.Series) -> ParsedCsv | None:
         """The fast path; ``None`` when polars refuses what the line check let through."""
         sep, names = self.delimiter, self.names
-        fields = _width(lines, sep, quoted)
+        fields = pl.repeat(len(names), lines.len(), dtype=pl.Int64, eager=True)
+        if not fits.all():
+            fields = fields.scatter((~fits).arg_true(), _width(lines.filter(~fits), sep))
         rows = pl.DataFrame({"raw": lines, "fields": fields}).with_row_index(
             ROW, offset=self._line + 1
         )
@@ -322,7 +325,7 @@ class CsvStream:
         good = ~blank & (rows["fields"] == len(names))
         kept = rows.filter(good)
         if kept.height < rows.height:  # parse only the well-formed lines
-            text = kept["raw"].str.join("\n").item().encode()
+            text = kept["raw"].str.join("\n").cast(pl.Binary).item()
         try:
             frame = pl.read_csv(
                 text,
@@ -413,9 +416,20 @@ def header_names(fields: list[str], name: str) -> list[str]:
     return names
 
 
-def _width(lines: pl.Series, sep: str, quoted: pl.Series | None = None) -> pl.Series:
+def _fits(lines: pl.Series, sep: str, width: int) -> pl.Series:
+    """Lines of exactly ``width`` fields, each unquoted or quoted in full: a real export's
+    lines, found in one regex pass (half the time of counting fields); :func:`_width` counts
+    the others."""
+    escaped = re.escape(sep)
+    field = f'(?:"(?:[^"]|"")*"|[^"{escaped}]*)'
+    try:
+        return lines.str.contains(f"^{field}(?:[{escaped}]{field}){{{width - 1}}}$")
+    except pl.exceptions.ComputeError:  # a pattern too large to compile (thousands of columns)
+        return pl.repeat(False, lines.len(), dtype=pl.Boolean, eager=True)
+
+
+def _width(lines: pl.Series, sep: str) -> pl.Series:
     """Fields per line, counted as a CSV parser does; ``0`` for a line whose quoting is broken.
-    ``quoted`` (the lines holding a quote) saves a pass when the caller knows it already.
 
     A quoted field starts right after a delimiter (or the line start) and must end right
     before one (or the line end); anything else (``A, "x,y"``, ``"98765"43210``) is malformed.
@@ -423,8 +437,7 @@ def _width(lines: pl.Series, sep: str, quoted: pl.Series | None = None) -> pl.Se
     escaped = re.escape(sep)
     one = f"[{escaped}]"  # a one-character class counts faster than the literal (measured)
     plain = lines.str.count_matches(one).cast(pl.Int64)
-    if quoted is None:
-        quoted = lines.str.contains('"', literal=True)
+    quoted = lines.str.contains('"', literal=True)
     if not quoted.any():
         return plain + 1
     # each quoted section becomes a NUL (refused in input, so it marks only sections; an

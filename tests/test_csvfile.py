@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from listprep.csvfile import CsvStream, _width
+from listprep.csvfile import CsvStream, _fits, _width
 from listprep.errors import InputError
 
 cells = st.text(alphabet=st.sampled_from(list("ab ,;|\"'9+=") + ["\t"]), max_size=6)
@@ -23,6 +23,25 @@ def test_width_counts_fields_like_the_csv_module(rows: list[list[str]], sep: str
     csv.writer(buffer, delimiter=sep, lineterminator="\n").writerows(rows)
     lines = buffer.getvalue().splitlines()
     assert _width(pl.Series(lines, dtype=pl.String), sep).to_list() == [len(r) for r in rows]
+
+
+quoted_cells = st.text(alphabet=st.sampled_from(list('a ,;"\r')), max_size=4).map(
+    lambda text: '"' + text.replace('"', '""') + '"'
+)
+junk = st.text(alphabet=st.sampled_from(list('a ,;"\r')), max_size=4)
+
+
+@given(
+    st.lists(st.lists(st.one_of(cells, quoted_cells, junk), max_size=6), max_size=20),
+    st.sampled_from([",", ";"]),
+    st.integers(1, 5),
+)
+def test_the_one_pass_check_agrees_with_the_field_count(
+    rows: list[list[str]], sep: str, width: int
+) -> None:
+    """Well quoted or not: a line fits exactly when it counts ``width`` fields."""
+    series = pl.Series([sep.join(row) for row in rows], dtype=pl.String)
+    assert _fits(series, sep, width).to_list() == [n == width for n in _width(series, sep)]
 
 
 @given(records, st.integers(1, 25))
