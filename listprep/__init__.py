@@ -7,6 +7,7 @@ are there for ETL jobs that compose their own flow.
 
 from importlib.metadata import version
 
+from listprep import _allocator  # noqa: F401  (before anything imports polars)
 from listprep.config import (
     CampaignConfig,
     NormaliseConfig,

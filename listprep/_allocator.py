@@ -1,0 +1,22 @@
+"""Let polars' allocator keep freed pages for a few seconds, set before polars is imported.
+
+polars asks jemalloc to hand freed pages back to the OS after 0.5 s (``dirty_decay_ms:500,
+muzzy_decay_ms:1000``). A run frees and allocates the same few hundred MB batch after batch,
+about half a second apart, so those pages came straight back as page faults. Keeping them
+for 5 s cut a 1M-row run's page faults by 12% and its time by 0.1 s (medians of 4 runs,
+2.53 → 2.43 s); they still go back to the OS 5 s after a run ends.
+
+``_RJEM_MALLOC_CONF`` is polars' own way in: it appends the variable to its defaults when it
+is first imported. Nothing changes if polars was imported before listprep (too late) or the
+variable is already set (the user's choice wins).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+KEEP_FREED = "dirty_decay_ms:5000,muzzy_decay_ms:5000"
+
+if "polars" not in sys.modules:
+    os.environ.setdefault("_RJEM_MALLOC_CONF", KEEP_FREED)
