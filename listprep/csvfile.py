@@ -313,19 +313,21 @@ class CsvStream:
             yield parsed
 
     def _parse_lines(self, lines: pl.Series, text: bytes, fits: pl.Series) -> ParsedCsv | None:
-        """The fast path; ``None`` when polars refuses what the line check let through."""
+        """The fast path; ``None`` when polars refuses what the line check let through.
+
+        A line that fits is one record and, when it holds a delimiter that is not
+        whitespace, not blank: only the other lines (usually none) are looked at one by one.
+        """
         sep, names = self.delimiter, self.names
-        fields = pl.repeat(len(names), lines.len(), dtype=pl.Int64, eager=True)
-        if not fits.all():
-            fields = fields.scatter((~fits).arg_true(), _width(lines.filter(~fits), sep))
-        rows = pl.DataFrame({"raw": lines, "fields": fields}).with_row_index(
-            ROW, offset=self._line + 1
-        )
-        blank = rows["raw"].str.strip_chars() == ""
-        good = ~blank & (rows["fields"] == len(names))
-        kept = rows.filter(good)
-        if kept.height < rows.height:  # parse only the well-formed lines
-            text = kept["raw"].str.join("\n").cast(pl.Binary).item()
+        look = ~fits
+        if len(names) == 1 or sep.isspace():
+            look |= lines.str.strip_chars() == ""
+        numbers = pl.int_range(self._line + 1, self._line + 1 + lines.len(), eager=True)
+        odd = pl.DataFrame({ROW: numbers.filter(look), "raw": lines.filter(look)})
+        blank = odd["raw"].str.strip_chars() == ""
+        if odd.height:  # parse only the well-formed lines
+            text = lines.filter(~look).str.join("\n").cast(pl.Binary).item()
+        rows = numbers.filter(~look)
         try:
             frame = pl.read_csv(
                 text,
@@ -337,15 +339,18 @@ class CsvStream:
             )
         except pl.exceptions.PolarsError:
             return None
-        if kept.height == 0:
+        if rows.len() == 0:
             frame = self.empty_frame()
-        if frame.height != kept.height or frame.width != len(names):
+        if frame.height != rows.len() or frame.width != len(names):
             return None
+        malformed = odd.filter(~blank)
         self.blank_lines += int(blank.sum())
         return ParsedCsv(
             frame=frame,
-            rows=kept[ROW].cast(pl.Int64),
-            malformed=_malformed(rows.filter(~blank & ~good)),
+            rows=rows,
+            malformed=_malformed(
+                malformed.with_columns(_width(malformed["raw"], sep).alias("fields"))
+            ),
             encoding=self.encoding,
             delimiter=sep,
             blank_lines=int(blank.sum()),

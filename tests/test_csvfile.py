@@ -147,3 +147,20 @@ def test_a_lone_cr_inside_a_cell_is_text_on_both_paths() -> None:
             seen.append((rows, [n for p in parts for n in p.rows]))
     assert seen[0][0] == [("B", "x\ry", "1"), ("C", "q\rz", "2"), ("D", "ok", "3")]
     assert all(s == seen[0] for s in seen)
+
+
+@pytest.mark.parametrize("sep", ["\t", " ", ","])
+def test_a_line_of_only_delimiters_and_spaces_is_blank_only_if_it_is_all_whitespace(
+    sep: str,
+) -> None:
+    """A line that fits the header holds delimiters, so it is blank only when the delimiter is
+    whitespace itself (tab, space); a blank line is counted, never a row or a reject."""
+    header = sep.join(["name", "phone", "city"])
+    filler = sep * 2
+    data = f"{header}\n{filler}\nAsha{sep}9876543210{sep}Pune\n  \n".encode()
+    stream = CsvStream(data, "x.csv", delimiter=sep)
+    parts = list(stream)
+    rows = [n for p in parts for n in p.rows]
+    assert stream.blank_lines == (2 if sep.isspace() else 1)
+    assert rows == ([3] if sep.isspace() else [2, 3])
+    assert [n for p in parts for n in p.malformed["_source_row"]] == []
