@@ -25,15 +25,15 @@ def test_width_counts_fields_like_the_csv_module(rows: list[list[str]], sep: str
     assert _width(pl.Series(lines, dtype=pl.String), sep).to_list() == [len(r) for r in rows]
 
 
-quoted_cells = st.text(alphabet=st.sampled_from(list('a ,;"\r')), max_size=4).map(
+quoted_cells = st.text(alphabet=st.sampled_from(list('a ,;|\t"\r')), max_size=4).map(
     lambda text: '"' + text.replace('"', '""') + '"'
 )
-junk = st.text(alphabet=st.sampled_from(list('a ,;"\r')), max_size=4)
+junk = st.text(alphabet=st.sampled_from(list('a ,;|\t"\r')), max_size=4)
 
 
 @given(
     st.lists(st.lists(st.one_of(cells, quoted_cells, junk), max_size=6), max_size=20),
-    st.sampled_from([",", ";"]),
+    st.sampled_from([",", ";", "|", "\t"]),
     st.integers(1, 5),
 )
 def test_the_one_pass_check_agrees_with_the_field_count(
