@@ -37,6 +37,7 @@ from listprep.errors import InputError
 from listprep.reader import sha256_file
 from listprep.registers import (
     ALLOWED,
+    CELL,
     DATE,
     KEY,
     PREF,
@@ -44,8 +45,8 @@ from listprep.registers import (
     Register,
     RegisterLayout,
     bad_rows_warning,
+    cell_keys,
     check_register_file,
-    exact_keys,
     fast_key,
     latest_date,
     load_register,
@@ -511,29 +512,40 @@ def _key_batch(
 ) -> None:
     masks, odd = preference_masks(batch[PREF])
     keys = batch[KEY]
-    if keys.null_count():
-        keys = _key_leftovers(keys.clone(), batch[RAW], region, tally)
     good = keys.is_not_null()
     packed.append(keys.filter(good).to_numpy(), masks.filter(good).to_numpy())
-    tally.rows += batch.height
     tally.keys += int(good.sum())
+    if not good.all():
+        _key_leftovers(batch[RAW], (~good).arg_true(), masks, region, packed, tally)
+    tally.rows += batch.height
     tally.odd_preferences += odd
     latest = latest_date(batch[DATE]) if dated else None
     if latest is not None and (tally.latest is None or latest > tally.latest):
         tally.latest = latest
 
 
-def _key_leftovers(keys: pl.Series, raw: pl.Series, region: str, tally: _Tally) -> pl.Series:
-    """Fill the keys the plain-digits pass left null: first with spaces and dashes stripped,
-    then by phonenumbers (the residue: few rows). Rows still without a key are bad rows."""
-    missing = keys.is_null().arg_true()
+def _key_leftovers(
+    raw: pl.Series,
+    missing: pl.Series,
+    masks: pl.Series,
+    region: str,
+    packed: _Packed,
+    tally: _Tally,
+) -> None:
+    """Key the rows the plain-digits pass left: first with spaces and dashes stripped, then
+    every number each cell names (:func:`cell_keys`, for the residue: few rows). Rows still
+    without a key are bad rows."""
     stripped = raw.gather(missing).to_frame(RAW).select(fast_key(pl.col(RAW), region)).to_series()
-    residue = stripped.is_null().arg_true()
+    fast = stripped.is_not_null()
+    packed.append(stripped.filter(fast).to_numpy(), masks.gather(missing.filter(fast)).to_numpy())
+    tally.keys += int(fast.sum())
+    residue = missing.filter(~fast)
     if residue.len():
-        exact = exact_keys(raw.gather(missing.gather(residue)), region)
-        tally.bad.update(dict(exact["_reason"].drop_nulls().value_counts().iter_rows()))
-        stripped = stripped.scatter(residue, exact[KEY])
-    return keys.scatter(missing, stripped)
+        pairs, reasons = cell_keys(raw.gather(residue), region)
+        rows = residue.gather(pairs[CELL])
+        packed.append(pairs[KEY].to_numpy(), masks.gather(rows).to_numpy())
+        tally.keys += rows.n_unique()
+        tally.bad.update(reasons)
 
 
 def _finish(packed: Keys) -> tuple[Keys, Masks]:

@@ -7,7 +7,9 @@ combining entries for one number is a bitwise AND — the most restrictive regis
 
 Two keyings share one reader: :func:`load_register` classifies every number exactly (what the
 pipeline does with a raw register), and :func:`fast_key` keys the common spellings without
-phonenumbers, for building an index of a national register (:mod:`listprep.dndindex`).
+phonenumbers, for building an index of a national register (:mod:`listprep.dndindex`). Both
+key every number a cell names (:func:`cell_keys`): a register blocks, so a label or a second
+number in a cell must not let a number through.
 """
 
 from __future__ import annotations
@@ -221,6 +223,44 @@ def exact_keys(values: pl.Series, region: str) -> pl.DataFrame:
     )
 
 
+_SPAN = r"\+?\d[\d \-.()]*\d"
+"""A number written with spaces, dashes, dots or brackets inside: one candidate in a cell."""
+_PLAIN = r"^[\d +\-]*$"
+"""A cell of one number at most (no label, no separator): read as a whole, never split."""
+CELL = "_row"
+
+
+def cell_keys(values: pl.Series, region: str) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Every number a register's cells name, as ``_row`` (position in ``values``) and
+    ``_key`` pairs; and, of the rows with no number at all, how many have each reason.
+
+    A cell is read as a whole (:func:`exact_keys`) and, unless it is plain digits, each run
+    of digits in it is read too: a label (``Mob: 98…``, ``98… (M)``) or a second number
+    (``98…, 97…``, ``98… / 97…``) must not let an opted-out number be dialled. Reading more
+    than the cell meant can only block more, the safe side for a register.
+    """
+    values = values.fill_null("")
+    rows = pl.int_range(values.len(), dtype=pl.UInt32, eager=True)
+    whole = exact_keys(values, region).with_columns(rows.alias(CELL))
+    mixed = ~values.str.contains(_PLAIN)
+    spans = (
+        pl.DataFrame(
+            {CELL: rows.filter(mixed), "span": values.filter(mixed).str.extract_all(_SPAN)}
+        )
+        .explode("span")
+        .drop_nulls("span")
+    )
+    parts = exact_keys(spans["span"], region).with_columns(spans[CELL])
+    pairs = (
+        pl.concat([whole.select(CELL, KEY), parts.select(CELL, KEY)])
+        .drop_nulls(KEY)
+        .unique(maintain_order=True)
+    )
+    none = whole.filter(~pl.col(CELL).is_in(pairs[CELL].implode()))
+    reasons = dict(none["_reason"].drop_nulls().value_counts().iter_rows())
+    return pairs.sort(CELL, maintain_order=True), reasons
+
+
 def latest_date(values: pl.Series) -> dt.date | None:
     """The newest date in a date column (ISO, or Indian day-first ``dd/mm/yyyy``)."""
     distinct = values.drop_nulls().unique().str.strip_chars().str.slice(0, 10).to_frame("d")
@@ -406,11 +446,8 @@ def load_register(
         raise parse_error(exc, path, layout) from None
     # only numbers a campaign could dial can match a contact; anything else is a bad row
     masks, _ = preference_masks(body[PREF])
-    every = pl.concat(
-        [exact_keys(body[RAW], region), masks.alias(ALLOWED).to_frame()], how="horizontal"
-    )
-    keyed = every.filter(pl.col(KEY).is_not_null()).drop("_reason")
-    reasons = dict(every["_reason"].drop_nulls().value_counts().iter_rows())
+    pairs, reasons = cell_keys(body[RAW], region)
+    keyed = pairs.select(KEY, masks.gather(pairs[CELL]).alias(ALLOWED))
     if keyed.height == 0:
         raise no_numbers_error(name, layout.what, body.height, reasons)
     if suppression:
@@ -426,7 +463,7 @@ def load_register(
         sha256=sha256_file(path),
         rows=body.height,
         entries=frame.height,
-        bad_rows=body.height - keyed.height,
+        bad_rows=body.height - pairs[CELL].n_unique(),
         frame=frame,
         snapshot_date=snapshot_date or latest_date(body[DATE]),
         bad_reasons=reasons,

@@ -120,6 +120,56 @@ def test_the_reported_formats(tmp_path: Path, data: bytes, expected: dict[int, i
     assert suppression.bad_rows == 0 and suppression.bad_rows_warning() is None
 
 
+# --- a cell naming numbers with a label, or several: every one of them blocks ----------------
+
+SPELLINGS = [
+    lambda n: n,
+    lambda n: f"+91 {n[:5]} {n[5:]}",
+    lambda n: f"0{n}",
+    lambda n: f"{n[:5]}-{n[5:]}",
+]
+LABELS = ["{}", "Mob: {}", "{} (M)", "Ph-{}", "{} whatsapp", "tel {}"]
+JOINERS = [", ", " / ", " or ", "; ", " & "]
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.lists(
+                st.tuples(st.sampled_from(POOL), st.sampled_from(SPELLINGS)),
+                min_size=1,
+                max_size=3,
+            ),
+            st.sampled_from(LABELS),
+            st.sampled_from(JOINERS),
+            st.lists(st.integers(0, 8), max_size=2),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_labelled_or_several_number_cell_blocks_every_number(
+    rows: list[tuple[list[tuple[str, object]], str, str, list[int]]],
+) -> None:
+    """CRM exports write ``Mob: 98…``, ``98… (M)`` or ``98…, 97…`` in one cell: a register
+    that read only a plain first number would let the others be dialled."""
+    entries = [(number, codes) for numbers, _, _, codes in rows for number, _ in numbers]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["number", "preferences"])
+    for numbers, label, joiner, codes in rows:
+        cell = joiner.join(label.format(spell(n)) for n, spell in numbers)  # type: ignore[operator]
+        writer.writerow([cell, ",".join(map(str, codes))])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "register.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+        raw, indexed = read_both(path, Path(tmp))
+        suppression = load_register(path, "IN", suppression=True)
+    assert raw == indexed == masks_of(entries)
+    assert set(suppression.frame[KEY]) == {key(n) for n, _ in entries}
+    assert suppression.bad_rows == 0
+
+
 # --- refusals: never an empty register in silence -------------------------------------------------
 
 
