@@ -80,7 +80,9 @@ from listprep.stages.template import (
 from listprep.writer import Staging, write_outputs
 
 T = TypeVar("T")
-STAGES = ("read", "normalise", "dedupe", "scrub", "check_template")
+STAGES = ("read", "normalise", "check_template", "dedupe", "scrub")
+"""In run order. The template check comes before dedupe: of a number's rows, the first that can
+be sent is kept (a first copy with an empty @@variable would otherwise reject a good second)."""
 _BYTES = "_bytes"
 _KEY = "_key"
 
@@ -392,23 +394,23 @@ class _Checker:
             )
 
     def check(self, step: _Normalised) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-        """Dedupe (against every earlier batch), scrub and the template check: kept rows in
+        """The template check, dedupe (against every earlier batch) and scrub: kept rows in
         input order, and each stage's rejects in :data:`STAGES` order. Each stage's frame is
         dropped as soon as the next is made."""
         cfg = self.cfg
         rejected = list(step.rejected)
-        stage = _run(dedupe(step.kept, self.seen))
-        self.seen.add(stage.kept.collect())
-        rejected.append(stage.rejected.collect())
-        stage = _run(scrub(stage.kept, cfg.scrub, dnd=self.dnd, suppress=self.suppress))
-        rejected.append(stage.rejected.collect())
         stage = _run(
             check_template(
-                with_number_variable(stage.kept, cfg.template),
+                with_number_variable(step.kept, cfg.template),
                 cfg.template,
                 rule_failures=step.rule_failures,
             )
         )
+        rejected.append(stage.rejected.collect())
+        stage = _run(dedupe(stage.kept, self.seen))
+        self.seen.add(stage.kept.collect())
+        rejected.append(stage.rejected.collect())
+        stage = _run(scrub(stage.kept, cfg.scrub, dnd=self.dnd, suppress=self.suppress))
         rejected.append(stage.rejected.collect())
         return stage.kept.collect().sort(ROW_ID, maintain_order=True), rejected
 

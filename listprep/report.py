@@ -9,9 +9,9 @@ from typing import Any
 FUNNEL = (
     ("rows in", "read", "in"),
     ("valid numbers", "normalise", "out"),
+    ("rendered", "check_template", "out"),
     ("unique", "dedupe", "out"),
     ("allowed", "scrub", "out"),
-    ("rendered", "check_template", "out"),
 )
 
 

@@ -30,6 +30,7 @@ from listprep.stages.template import template_report
 
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 CRM = "customers_crm.csv"
+POOL_NUMBERS = ["9876543210", "9123456780", "7012345678"]
 BRANCH = "customers_branch.csv"
 
 
@@ -310,6 +311,33 @@ def test_several_frames_are_numbered_separately() -> None:
     rejected = result.rejects.filter(pl.col("reason") == "duplicate")
     assert ("<frame 2>", 1) in set(rejected.select("source_file", "source_row").iter_rows())
     assert "<frame 1>:1" in rejected.filter(pl.col("source_file") == "<frame 2>")["detail"][0]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["", "Ram", "Sita"]), st.sampled_from(POOL_NUMBERS)),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(1, 13),
+)
+def test_the_first_row_of_a_number_that_can_be_sent_is_the_one_kept(
+    rows: list[tuple[str, str]], batch_rows: int
+) -> None:
+    """A first copy with an empty @@variable is rejected for it, not kept in the way of a
+    later copy that can be sent; the later copies name the kept row as their original."""
+    frame = pl.DataFrame({"name": [n for n, _ in rows], "phone": [p for _, p in rows]})
+    result = listprep.prepare(
+        frame, channel="sms", template="Hi @@name", purpose="transactional", batch_rows=batch_rows
+    )
+    first_sendable: dict[str, int] = {}
+    for row, (name, phone) in enumerate(rows, start=1):
+        if name:
+            first_sendable.setdefault(phone, row)
+    assert sorted(result.lists["_source_row"].to_list()) == sorted(first_sendable.values())
+    duplicates = result.rejects.filter(pl.col("reason") == "duplicate")
+    for row, detail in duplicates.select("source_row", "detail").iter_rows():
+        assert detail == f"duplicate of <frame>:{first_sendable[rows[row - 1][1]]}"
 
 
 def test_unknown_template_variable_stops_the_run(sample_dir: Path) -> None:
