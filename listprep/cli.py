@@ -575,7 +575,13 @@ def init_command(path: Path, force: bool) -> None:
     """Write a commented example config for 'listprep prepare --config PATH'."""
     if path.exists() and not force:
         raise click.ClickException(f"{path} exists; pass --force to overwrite it")
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    try:
+        path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {path}: {exc.strerror or exc}; give a file path in a folder you can "
+            "write to"
+        ) from None
     click.echo(f"wrote {path}; run: listprep prepare --config {path}")
 
 

@@ -56,6 +56,7 @@ from listprep.registers import (
     scan_register,
     sniff_layout,
 )
+from listprep.writer import output_error
 
 FORMAT = "listprep-dnd-index"
 FORMAT_VERSION = 1
@@ -301,6 +302,27 @@ def build_index(
     for path in registers:
         check_register_file(path)
     _check_target(out)
+    staging = out.with_name(f".{out.name}.{os.getpid()}.building")
+    try:  # before the long read: a folder that cannot be made is said at once
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise output_error("cannot create the index folder", exc, out) from None
+    try:
+        info = _build(registers, staging, out, region, snapshot_date, progress, batch_rows)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return info
+
+
+def _build(
+    registers: Sequence[Path],
+    staging: Path,
+    out: Path,
+    region: str,
+    snapshot_date: dt.date | None,
+    progress: Progress | None,
+    batch_rows: int,
+) -> IndexInfo:
     report = progress or (lambda phase, count: None)
     packed = _Packed()
     tallies: list[_Tally] = []
@@ -316,16 +338,14 @@ def build_index(
     report("sort", len(packed))
     keys, allowed = _finish(packed.take())
     report("write", len(keys))
-    staging = out.with_name(f".{out.name}.{os.getpid()}.building")
     try:
-        staging.mkdir(parents=True)
         np.save(staging / KEYS_FILE, keys)
         np.save(staging / ALLOWED_FILE, allowed)
         info = _index_info(staging, region, len(keys), sources, tallies)
         (staging / META_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n", "utf-8")
         _install(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    except OSError as exc:
+        raise output_error("cannot write the index", exc, out) from None
     return info
 
 

@@ -37,9 +37,10 @@ def mask_expr(raw: pl.Expr) -> pl.Expr:
 
 #: What may sit between the digits of a number the normaliser accepts: spaces (any kind), dots,
 #: dashes (any kind), brackets, a slash, the invisible characters it strips, and their ``repr``
-#: escapes (``\xa0``, ``\u200b``), since messages often quote a cell with ``!r``.
+#: escapes (``\xa0``, ``\u200b``), since messages often quote a cell with ``!r``; and an
+#: underscore, which a spreadsheet or a database export puts in place of a space.
 _GAP = (
-    r"(?:[\s.\-\u2010-\u2015\u2212()\[\]/\u00ad\u200b-\u200d\u2060\ufeff]"
+    r"(?:[\s._\-\u2010-\u2015\u2212()\[\]/\u00ad\u200b-\u200d\u2060\ufeff]"
     r"|\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[tnr]))"
 )
 #: A phone-number-like run: 7 or more digits, up to three gap characters between two digits.

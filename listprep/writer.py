@@ -85,7 +85,7 @@ class Staging:
             _remove_stale_staging(parent, target.name)
             self.path = Path(tempfile.mkdtemp(prefix=_staging_prefix(target.name), dir=parent))
         except OSError as exc:
-            raise _os_error("cannot create the output folder", exc, target) from None
+            raise output_error("cannot create the output folder", exc, target) from None
         return self
 
     def file(self, relative: str) -> Path:
@@ -94,7 +94,7 @@ class Staging:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _os_error("cannot write the output", exc, self.target) from None
+            raise output_error("cannot write the output", exc, self.target) from None
         return path
 
     def write(self, relative: str, data: bytes) -> None:
@@ -108,7 +108,7 @@ class Staging:
         try:
             yield
         except OSError as exc:
-            raise _os_error("cannot write the output", exc, self.target) from None
+            raise output_error("cannot write the output", exc, self.target) from None
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if kind is not None:
@@ -120,7 +120,7 @@ class Staging:
         except BaseException as exc:  # the staging folder holds personal data: never leave it
             shutil.rmtree(self.path, ignore_errors=True)
             if isinstance(exc, OSError):
-                raise _os_error("cannot write the output", exc, self.target) from None
+                raise output_error("cannot write the output", exc, self.target) from None
             raise
 
 
@@ -161,7 +161,7 @@ _HINTS = {
 }
 
 
-def _os_error(what: str, exc: OSError, target: Path) -> OutputError:
+def output_error(what: str, exc: OSError, target: Path) -> OutputError:
     hint = _HINTS.get(exc.errno or 0, "choose a folder you can write to")
     return OutputError(f"{what}: {exc.strerror or exc}", file=str(target), hint=hint)
 

@@ -283,3 +283,25 @@ def test_python_m_listprep_version() -> None:
     assert done.returncode == 0, done.stderr
     assert version("listprep") in done.stdout
     assert "listprep" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["init", "dnd build"])
+def test_an_output_that_cannot_be_made_is_a_clear_error(
+    command: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    """A folder under a file cannot be made: exit 1 naming the path, not a traceback (init)
+    or an internal error (dnd build), and for dnd build before the register is read."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    register = tmp_path / "dnd.csv"
+    register.write_text("number\n9876543210\n")
+    target = blocker / "out"
+    args = (
+        ["init", str(target)]
+        if command == "init"
+        else ["dnd", "build", str(register), "-o", str(target)]
+    )
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1, result.output
+    assert "cannot" in result.output and str(target) in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output

@@ -89,6 +89,7 @@ def test_no_spelling_of_a_number_survives_masking(spelled: tuple[str, str], quot
         "98765\u201343210",
         "+91 98765  43210",
         "'98765\\xa043210'",  # repr() of a cell with a no-break space
+        "98765_43210",  # a space turned underscore by an export (a template variable's cell)
     ],
 )
 def test_spellings_the_project_accepts_are_masked(text: str) -> None:
