@@ -186,7 +186,11 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
             hint = did_you_mean(key.replace("-", "_"), known)
             raise click.BadParameter(f"unknown key {key!r} in {value}; {hint}", ctx=ctx)
         repeatable = params[name].multiple or params[name].nargs == -1
-        defaults[name] = [setting] if repeatable and isinstance(setting, str) else setting
+        if repeatable and isinstance(setting, str):
+            setting = [setting]
+        elif not repeatable and isinstance(setting, list):  # allow_regions = ["IN", "AE"]
+            setting = ",".join(map(str, setting))
+        defaults[name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
 

@@ -45,6 +45,27 @@ def test_command_line_overrides_the_config(
     assert manifest["estimate"]["max_call_attempts"] == 2 * 4
 
 
+@pytest.mark.parametrize("regions", ['["AE"]', '"AE"', '["IN", "AE"]'])
+def test_a_comma_option_takes_a_toml_list(runner: CliRunner, tmp_path: Path, regions: str) -> None:
+    """``allow_regions = ["AE"]`` is the TOML way of ``--allow-regions AE`` (it was read as the
+    region "['AE']")."""
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\n9876543210\n+971501234567\n")
+    config = tmp_path / "c.toml"
+    config.write_text(f"allow_regions = {regions}\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        main, ["prepare", "--config", str(config), str(contacts), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    kept_india = "IN" in regions
+    assert manifest["counts"]["output_rows"] == 1 + kept_india
+    assert manifest["options"]["normalise"]["allow_regions"] == json.loads(
+        regions if regions.startswith("[") else f"[{regions}]"
+    )
+
+
 def test_unknown_config_key_is_a_usage_error_with_the_near_miss(
     runner: CliRunner, tmp_path: Path
 ) -> None:
