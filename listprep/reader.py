@@ -423,11 +423,26 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
     frame = frame.rename(dict(zip(frame.columns, header_names(unnamed, name), strict=True)))
     if frame.width == 0:
         raise InputError(f"sheet {sheet_name!r} is empty", file=name, hint="choose another --sheet")
-    text = _strip_headers(frame.select(pl.all().cast(pl.String)), name)
+    text = _dates_as_shown(_strip_headers(frame.select(pl.all().cast(pl.String)), name))
     if text.height == 0:
         raise InputError(f"sheet {sheet_name!r} has a header but no data rows", file=name)
     rows = pl.int_range(2, text.height + 2, dtype=pl.Int64, eager=True).alias(SOURCE_ROW)
     return text.with_columns(rows), sheet_name
+
+
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+
+
+def _dates_as_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """fastexcel writes a date cell as ``2026-12-05 00:00:00``: in a column whose every
+    timestamp is at midnight, the cells are dates and lose the time (an SMS would otherwise
+    read "due by 2026-12-05 00:00:00"). A column with any other time keeps its times."""
+    dated = []
+    for column in frame.columns:
+        stamps = frame[column].str.contains(_TIMESTAMP)
+        if stamps.any() and frame[column].filter(stamps).str.ends_with(" 00:00:00").all():
+            dated.append(column)
+    return frame.with_columns(pl.col(dated).str.strip_suffix(" 00:00:00"))
 
 
 _NO_MALFORMED = pl.DataFrame(schema={SOURCE_ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String})

@@ -107,3 +107,25 @@ def test_an_empty_header_cell_named_like_another_column_is_numbered(tmp_path: Pa
         sheet.write_row(1, 0, ["9876543210", "a", "b", "Asha"])
     result = listprep.prepare(str(path))
     assert result.lists.select("column_3", "column_3_2", "name").rows() == [("a", "b", "Asha")]
+
+
+def test_date_cells_read_as_dates_and_times_stay_where_a_column_has_them(tmp_path: Path) -> None:
+    """A date cell is a midnight timestamp to fastexcel: the message must say 2026-12-05, not
+    2026-12-05 00:00:00; a column with a real time of day keeps every time, midnight too."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    path = tmp_path / "dues.xlsx"
+    frame = pl.DataFrame(
+        {
+            "phone": ["9876543210", "9876543211"],
+            "Due": [dt.date(2026, 12, 5), dt.date(2026, 12, 6)],
+            "At": [dt.datetime(2026, 12, 5, 10, 30), dt.datetime(2026, 12, 5)],
+        }
+    )
+    with xlsxwriter.Workbook(path) as book:
+        frame.write_excel(book)
+    result = listprep.prepare(path, channel="sms", template="Pay by @@Due (call at @@At)")
+    assert result.lists["Due"].to_list() == ["2026-12-05", "2026-12-06"]
+    assert result.lists["At"].to_list() == ["2026-12-05 10:30:00", "2026-12-05 00:00:00"]
