@@ -413,7 +413,8 @@ def prepare_command(
         for old, new in result.manifest["renamed_headers"].items():
             click.echo(summary_row("renamed", f"{old!r} -> {new}"))
         files = ["lists/"] if result.manifest["lists"] else []  # inline: numbers in requests
-        files += ["requests/", "rejects.csv", "manifest.json", "report.html"]
+        files += ["requests/"] if result.manifest["campaigns"] else []  # none without contacts
+        files += ["rejects.csv", "manifest.json", "report.html"]
         click.echo(summary_row("wrote", f"{outdir}/ ({', '.join(files)})"))
 
 

@@ -476,8 +476,10 @@ def _what(suppression: bool) -> str:
 
 
 def _commonest(reasons: Mapping[str, int]) -> str:
-    common = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
-    return ", ".join(f"{reason} {count:,}" for reason, count in common)
+    ranked = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{reason} {count:,}" for reason, count in ranked[:3])
+    rest = sum(count for _, count in ranked[3:])
+    return f"{shown}, {rest:,} more for other reasons" if rest else shown
 
 
 def _is_header(names: list[str]) -> bool:

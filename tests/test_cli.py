@@ -305,3 +305,15 @@ def test_an_output_that_cannot_be_made_is_a_clear_error(
     assert result.exit_code == 1, result.output
     assert "cannot" in result.output and str(target) in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
+
+
+def test_a_run_with_no_contacts_names_only_the_files_it_wrote(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("phone\nabc\n")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["prepare", str(contacts), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "(rejects.csv, manifest.json, report.html)" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejects.csv", "report.html"]

@@ -24,7 +24,7 @@ from listprep.cli import main
 from listprep.dndindex import build_index, open_index
 from listprep.errors import InputError
 from listprep.reader import sha256_file
-from listprep.registers import ALLOWED, KEY, load_register
+from listprep.registers import ALLOWED, KEY, bad_rows_warning, load_register
 
 POOL = ["9876543210", "9123456780", "7012345678", "6398765432"]
 
@@ -291,3 +291,12 @@ def test_blank_lines_are_not_bad_rows(tmp_path: Path) -> None:
     register = load_register(path, "IN")
     assert (register.rows, register.bad_rows) == (2, 0)
     assert register.bad_rows_warning() is None
+
+
+def test_the_warning_counts_the_reasons_it_does_not_name() -> None:
+    """Three reasons are named; the rows of the others are counted, so the figures add up."""
+    warning = bad_rows_warning(
+        "r.csv", "DND register", 10, 7, {"a": 3, "b": 1, "c": 1, "d": 1, "e": 1}
+    )
+    assert warning is not None
+    assert warning.endswith("(a 3, b 1, c 1, 2 more for other reasons)")
