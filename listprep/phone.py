@@ -59,7 +59,10 @@ _PART = re.compile(PART)
 # Reject details: fixed texts (the fast path writes the very same strings).
 EMPTY_DETAIL = "the phone cell is empty"
 PRECISION_DETAIL = "Excel scientific notation has lost digits; re-export the column as text"
-MASKED_DETAIL = "letters or * in place of digits (masked or vanity number)"
+MASKED_DETAIL = (
+    "letters or * among the digits: a masked or vanity number, or a label (Mob:, (M)); "
+    "leave only the number in the phone cell"
+)
 NO_DIGITS_DETAIL = "no digits in the cell"
 INVALID_DETAIL = "not a valid number for its country (libphonenumber)"
 EXTENSION_DETAIL = "the number has an extension, which a campaign cannot dial"
