@@ -114,14 +114,16 @@ def choose_phone_column(
     if len(candidates) == 1:
         return candidates[0], "the only header containing a phone word"
     what = "several possible phone columns" if candidates else "no phone column"
-    headerless = any(sum(ch.isdigit() for ch in c) >= 7 for c in columns)
-    raise InputError(
-        f"{what}; headers found: {found}",
-        file=where,
-        hint="the first row looks like a contact, not a header: add a header row (phone,name,...)"
-        if headerless
-        else "name the column with --phone-column (phone_column= in the library)",
-    )
+    if any(sum(ch.isdigit() for ch in c) >= 7 for c in columns):
+        hint = "the first row looks like a contact, not a header: add a header row (phone,name,...)"
+    elif len(columns) == 1 and " " in columns[0].strip():
+        hint = (
+            "the first line looks like a title above the header row (a report name): delete the "
+            "lines above the header, or name the column with --phone-column"
+        )
+    else:
+        hint = "name the column with --phone-column (phone_column= in the library)"
+    raise InputError(f"{what}; headers found: {found}", file=where, hint=hint)
 
 
 def shown_headers(columns: Sequence[str], most: int = 20, width: int = 40) -> str:

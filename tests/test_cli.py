@@ -152,6 +152,14 @@ def test_no_phone_column_lists_the_headers(
     assert not out.exists()
 
 
+def test_a_title_line_above_the_header_is_named_as_such(runner: CliRunner, tmp_path: Path) -> None:
+    """CRM reports put a title (and a blank line) above the header: the hint says to delete it."""
+    path = tmp_path / "report.csv"
+    path.write_text("Customer Report Nov 2026\n\nName,Mobile\nAsha,9876543210\n")
+    result = prepare(runner, str(path), "-o", str(tmp_path / "out"))
+    assert_clean_failure(result, 1, "no phone column", "title above the header row")
+
+
 def test_unknown_template_variable(runner: CliRunner, sample_dir: Path, tmp_path: Path) -> None:
     result = prepare(
         runner,
