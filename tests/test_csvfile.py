@@ -164,3 +164,37 @@ def test_a_line_of_only_delimiters_and_spaces_is_blank_only_if_it_is_all_whitesp
     assert stream.blank_lines == (2 if sep.isspace() else 1)
     assert rows == ([3] if sep.isspace() else [2, 3])
     assert [n for p in parts for n in p.malformed["_source_row"]] == []
+
+
+TRICKY = ['""', '"  "', "\t\t", "\t", "\r", "\x1c", "a\r,b", "\r,c", ",,", "  ", "", "x,y,z"]
+
+
+@given(
+    st.lists(st.sampled_from(TRICKY), min_size=1, max_size=12),
+    st.sampled_from([",", "\t"]),
+    st.sampled_from([1, 3]),
+    st.none() | st.integers(0, 12),
+)
+def test_the_batch_size_never_changes_what_a_line_reads_as(
+    lines: list[str], sep: str, width: int, multiline_at: int | None
+) -> None:
+    """Blank or not, a quoted empty cell, a CR ending a field: the fast path (whole batches of
+    lines) and the careful path (after a cell spanning lines) read every line alike, so any
+    batch size gives the same rows, row numbers, rejects and blank count."""
+    body = [line.replace(",", sep) for line in lines]
+    if multiline_at is not None:
+        body.insert(min(multiline_at, len(body)), sep.join(['"two\nlines"'] * width))
+    header = sep.join(f"h{i}" for i in range(width))
+    data = "\n".join([header, *body, ""]).encode()
+    seen = []
+    for batch_rows in (None, 1, 2, 3):
+        stream = CsvStream(data, "x.csv", delimiter=sep, batch_rows=batch_rows)
+        parts = list(stream)
+        seen.append(
+            (
+                [(n, row) for p in parts for n, row in zip(p.rows, p.frame.rows(), strict=True)],
+                [m for p in parts for m in p.malformed.rows()],
+                stream.blank_lines,
+            )
+        )
+    assert all(s == seen[0] for s in seen[1:]), seen
