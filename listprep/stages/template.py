@@ -215,7 +215,7 @@ def _unknown_hint(
     renames = header_renames(available)
     for header, safe in renames.items():
         cut = SAFE_NAME_RE.match(header)  # "@@Due Date" is read as @@Due
-        if safe == name or (cut is not None and cut.group() == name):
+        if safe.lower() == name.lower() or (cut is not None and cut.group() == name):
             return (
                 f"the header {header!r} cannot be an Exotel variable ({_why_unsafe(header)}): "
                 f"use --rename-headers (rename_headers=True), which renames it to {safe}, "

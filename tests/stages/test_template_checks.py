@@ -261,10 +261,12 @@ def test_header_renames_only_unsafe_headers_and_keeps_names_unique() -> None:
     }
 
 
-def test_without_rename_headers_the_error_says_how_to_fix_it() -> None:
-    frame = frame_of({"Due Date": ["12-Feb-2026"]})
+@pytest.mark.parametrize("variable", ["due_date", "Due_Date"])
+def test_without_rename_headers_the_error_says_how_to_fix_it(variable: str) -> None:
+    """Whatever the case of the variable: the fix is the header, not a near miss elsewhere."""
+    frame = frame_of({"Due Date": ["12-Feb-2026"], "due_amount": ["100"]})
     with pytest.raises(TemplateError) as info:
-        run(frame, sms("Due on @@due_date"))
+        run(frame, sms(f"Due on @@{variable}"))
     hint = info.value.hint or ""
     assert "'Due Date'" in hint and "--rename-headers" in hint and "@@due_date" in hint
 
