@@ -325,9 +325,10 @@ class CsvStream:
         numbers = pl.int_range(self._line + 1, self._line + 1 + lines.len(), eager=True)
         odd = pl.DataFrame({ROW: numbers.filter(look), "raw": lines.filter(look)})
         blank = odd["raw"].str.strip_chars() == ""
-        # polars drops a CR that ends an unquoted field; the careful path keeps it (a lone CR
-        # is text): such lines are read by the csv module here too, whatever the batch
-        cr = ~look & lines.str.contains("\r" + sep, literal=True)
+        # polars drops a CR that ends an unquoted field (before a delimiter, or at the line's
+        # end when polars parses the lines rejoined); the careful path keeps it (a lone CR is
+        # text): such lines are read by the csv module here too, whatever the batch
+        cr = ~look & (lines.str.contains("\r" + sep, literal=True) | lines.str.ends_with("\r"))
         if odd.height or cr.any():  # polars parses only the well-formed lines
             text = lines.filter(~look & ~cr).str.join("\n").cast(pl.Binary).item()
         rows = numbers.filter(~look & ~cr)
@@ -440,12 +441,17 @@ def _fits(lines: pl.Series, sep: str, width: int) -> pl.Series:
     """Lines of exactly ``width`` fields, each unquoted or quoted in full: a real export's
     lines, found in one regex pass (half the time of counting fields); :func:`_width` counts
     the others."""
-    escaped = re.escape(sep)
-    field = f'(?:"(?:[^"]|"")*"|[^"{escaped}]*)'
+    field, delimiter = _field(sep), f"[{re.escape(sep)}]"
     try:
-        return lines.str.contains(f"^{field}(?:[{escaped}]{field}){{{width - 1}}}$")
+        return lines.str.contains(f"^{field}(?:{delimiter}{field}){{{width - 1}}}$")
     except pl.exceptions.ComputeError:  # a pattern too large to compile (thousands of columns)
         return pl.repeat(False, lines.len(), dtype=pl.Boolean, eager=True)
+
+
+def _field(sep: str) -> str:
+    """One field under the quoting rule: unquoted, without a quote or the delimiter; or quoted
+    in full, ``""`` standing for a quote."""
+    return f'(?:"(?:[^"]|"")*"|[^"{re.escape(sep)}]*)'
 
 
 def _width(lines: pl.Series, sep: str) -> pl.Series:
@@ -496,11 +502,16 @@ def _parse_records(
     numbers: list[int] = []
     quoted: list[tuple[int, str]] = []  # (position in numbers, raw line) of one-line records
     bad: list[tuple[int, int, str]] = []
+    recount: list[int] = []  # positions in bad of one-line records of the wrong width
     blank = 0
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
     number, offset = start, 0
     record_start = 0
+    # the one-line quoting rule (see _fits), for the first line of a record spanning lines with
+    # its open quote closed: a stray quote before the cell that spans lines is broken quoting,
+    # as it is on a line read alone
+    sound = re.compile(f"{_field(sep)}(?:[{re.escape(sep)}]{_field(sep)})*")
 
     def lines(begin: int) -> Iterator[str]:
         """The lines from ``begin``, ending a record that would run over the cap (the reader
@@ -525,7 +536,12 @@ def _parse_records(
                 number += 1
                 first, stop = record_start, offset + reader.line_num
                 record_start = stop
-                if record is None or _swallowed(physical[first + 1 : stop], sep, len(names)):
+                spans = stop - first > 1
+                if (
+                    record is None
+                    or (spans and not sound.fullmatch(physical[first].rstrip("\r\n") + '"'))
+                    or _swallowed(physical[first + 1 : stop], sep, len(names))
+                ):
                     bad.append((number, 0, physical[first].rstrip("\r\n")))
                     restart = first + 1
                     break
@@ -533,6 +549,8 @@ def _parse_records(
                     blank += 1
                 elif len(record) != len(names):
                     raw = "".join(physical[first:stop]).rstrip("\r\n")
+                    if not spans:  # counted below as the fast path counts a line
+                        recount.append(len(bad))
                     bad.append((number, len(record), raw))
                 else:
                     if stop - first == 1 and '"' in physical[first]:
@@ -549,6 +567,10 @@ def _parse_records(
         frame = frame.with_columns(pl.all().str.replace_all("\x00", "\r", literal=True))
         bad = [(row, fields, raw.replace("\x00", "\r")) for row, fields, raw in bad]
         quoted = [(at, line.replace("\x00", "\r")) for at, line in quoted]
+    if recount:  # a stray quote is broken quoting (0 fields) to the fast path, as here
+        widths = _width(pl.Series([bad[at][2] for at in recount], dtype=pl.String), sep)
+        for at, width in zip(recount, widths, strict=True):
+            bad[at] = (bad[at][0], width, bad[at][2])
     if quoted:  # the csv module reads a quote inside a field as text; the fast path refuses it
         texts = pl.Series([line for _, line in quoted], dtype=pl.String)
         broken = pl.Series([at for at, _ in quoted], dtype=pl.UInt32).filter(

@@ -166,7 +166,24 @@ def test_a_line_of_only_delimiters_and_spaces_is_blank_only_if_it_is_all_whitesp
     assert [n for p in parts for n in p.malformed["_source_row"]] == []
 
 
-TRICKY = ['""', '"  "', "\t\t", "\t", "\r", "\x1c", "a\r,b", "\r,c", ",,", "  ", "", "x,y,z"]
+TRICKY = [
+    '""',
+    '"  "',
+    "\t\t",
+    "\t",
+    "\r",
+    "\x1c",
+    "a\r,b",
+    "\r,c",
+    "x,y,z\r\r",  # a CR before the line's CRLF: data, whether or not polars rejoins the lines
+    "z\r\r",
+    'a 5"10,9,"P\nM"',  # a stray quote, then a cell spanning lines: broken quoting on both paths
+    'a, "P" x,e',  # a stray quote in a line of the wrong width: 0 fields on both paths
+    ",,",
+    "  ",
+    "",
+    "x,y,z",
+]
 
 
 @given(
