@@ -225,8 +225,6 @@ def exact_keys(values: pl.Series, region: str) -> pl.DataFrame:
 
 _SPAN = r"\+?\d[\d \-.()]*\d"
 """A number written with spaces, dashes, dots or brackets inside: one candidate in a cell."""
-_PLAIN = r"^[\d +\-]*$"
-"""A cell of one number at most (no label, no separator): read as a whole, never split."""
 CELL = "_row"
 
 
@@ -234,31 +232,42 @@ def cell_keys(values: pl.Series, region: str) -> tuple[pl.DataFrame, dict[str, i
     """Every number a register's cells name, as ``_row`` (position in ``values``) and
     ``_key`` pairs; and, of the rows with no number at all, how many have each reason.
 
-    A cell is read as a whole (:func:`exact_keys`) and, unless it is plain digits, each run
-    of digits in it is read too: a label (``Mob: 98…``, ``98… (M)``) or a second number
-    (``98…, 97…``, ``98… / 97…``) must not let an opted-out number be dialled. Reading more
-    than the cell meant can only block more, the safe side for a register.
+    A cell is read as a whole (:func:`exact_keys`); a cell that is not one number is read in
+    spans (runs of digits and the punctuation numbers are written with), and a span that is
+    not one number in its digit runs, alone and in neighbouring pairs (``98765 43210 97654
+    32109``). A label (``Mob: 98…``, ``98… (M)``) or a second number (``98…, 97…``, ``98…
+    97…``) must not let an opted-out number be dialled; reading more than the cell meant can
+    only block more, the safe side for a register.
     """
     values = values.fill_null("")
     rows = pl.int_range(values.len(), dtype=pl.UInt32, eager=True)
     whole = exact_keys(values, region).with_columns(rows.alias(CELL))
-    mixed = ~values.str.contains(_PLAIN)
-    spans = (
-        pl.DataFrame(
-            {CELL: rows.filter(mixed), "span": values.filter(mixed).str.extract_all(_SPAN)}
-        )
-        .explode("span")
-        .drop_nulls("span")
+    spans = _pieces(values, rows, whole[KEY].is_null() | ~values.str.contains(r"^[\d +\-]*$"))
+    spans = spans.with_columns(exact_keys(spans["piece"], region)[KEY])
+    runs = spans.filter(pl.col(KEY).is_null()).select(
+        CELL, pl.col("piece").str.extract_all(r"\d+").alias("runs")
     )
-    parts = exact_keys(spans["span"], region).with_columns(spans[CELL])
-    pairs = (
-        pl.concat([whole.select(CELL, KEY), parts.select(CELL, KEY)])
+    pairs = runs.select(CELL, pl.col("runs").list.eval(pl.element() + pl.element().shift(-1)))
+    parts = pl.concat([_pieces_of(runs, "runs"), _pieces_of(pairs, "runs")])
+    parts = parts.with_columns(exact_keys(parts["piece"], region)[KEY])
+    found = (
+        pl.concat([whole.select(CELL, KEY), spans.select(CELL, KEY), parts.select(CELL, KEY)])
         .drop_nulls(KEY)
         .unique(maintain_order=True)
     )
-    none = whole.filter(~pl.col(CELL).is_in(pairs[CELL].implode()))
+    none = whole.filter(~pl.col(CELL).is_in(found[CELL].implode()))
     reasons = dict(none["_reason"].drop_nulls().value_counts().iter_rows())
-    return pairs.sort(CELL, maintain_order=True), reasons
+    return found.sort(CELL, maintain_order=True), reasons
+
+
+def _pieces(values: pl.Series, rows: pl.Series, chosen: pl.Series) -> pl.DataFrame:
+    """The spans of the chosen cells, one row each."""
+    frame = pl.DataFrame({CELL: rows.filter(chosen), "runs": values.filter(chosen)})
+    return _pieces_of(frame.with_columns(pl.col("runs").str.extract_all(_SPAN)), "runs")
+
+
+def _pieces_of(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    return frame.explode(column).drop_nulls(column).select(CELL, pl.col(column).alias("piece"))
 
 
 def latest_date(values: pl.Series) -> dt.date | None:

@@ -129,7 +129,7 @@ SPELLINGS = [
     lambda n: f"{n[:5]}-{n[5:]}",
 ]
 LABELS = ["{}", "Mob: {}", "{} (M)", "Ph-{}", "{} whatsapp", "tel {}"]
-JOINERS = [", ", " / ", " or ", "; ", " & "]
+JOINERS = [", ", " / ", " or ", "; ", " & ", " ", "-", "."]
 
 
 @given(
@@ -165,8 +165,12 @@ def test_a_labelled_or_several_number_cell_blocks_every_number(
         path.write_text(buffer.getvalue(), encoding="utf-8")
         raw, indexed = read_both(path, Path(tmp))
         suppression = load_register(path, "IN", suppression=True)
-    assert raw == indexed == masks_of(entries)
-    assert set(suppression.frame[KEY]) == {key(n) for n, _ in entries}
+    expected = masks_of(entries)
+    assert raw == indexed
+    # every number blocks with its row's preferences; digit runs read in pairs may block a
+    # number the cell did not mean as well, the safe side
+    assert {k: raw[k] for k in expected} == expected
+    assert set(suppression.frame[KEY]) >= set(expected)
     assert suppression.bad_rows == 0
 
 
