@@ -8,7 +8,9 @@ for 5 s cut a 1M-row run's page faults by 12% and its time by 0.1 s (medians of 
 
 ``_RJEM_MALLOC_CONF`` is polars' own way in: it appends the variable to its defaults when it
 is first imported. Nothing changes if polars was imported before listprep (too late) or the
-variable is already set (the user's choice wins).
+variable is already set (the user's choice wins). Like polars' own setting, it stays in the
+environment: it holds for the whole process, and child processes that import polars inherit
+it (their freed memory, too, goes back to the OS after 5 s instead of 0.5 s).
 """
 
 from __future__ import annotations

@@ -188,11 +188,16 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: Path | None
         repeatable = params[name].multiple or params[name].nargs == -1
         if repeatable and isinstance(setting, str):
             setting = [setting]
-        elif not repeatable and isinstance(setting, list):  # allow_regions = ["IN", "AE"]
+        elif isinstance(setting, list) and name in _COMMA_LISTS:  # allow_regions = ["IN"]
             setting = ",".join(map(str, setting))
+        elif isinstance(setting, list) and not repeatable:
+            raise click.BadParameter(f"{key!r} in {value} takes one value, not a list", ctx=ctx)
         defaults[name] = setting
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
 
+
+_COMMA_LISTS = {"allow_regions"}
+"""Options written ``IN,AE`` on the command line: a TOML list is joined with commas."""
 
 config_option = click.option(
     "--config",

@@ -432,7 +432,7 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
     return text.with_columns(rows), sheet_name
 
 
-_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?$"
 
 
 def _dates_as_shown(frame: pl.DataFrame) -> pl.DataFrame:

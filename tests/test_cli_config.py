@@ -66,6 +66,15 @@ def test_a_comma_option_takes_a_toml_list(runner: CliRunner, tmp_path: Path, reg
     )
 
 
+def test_a_list_for_a_one_value_option_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    """``template = ["Hi @@name", " bye"]`` is not two templates to join: it is refused."""
+    config = tmp_path / "c.toml"
+    config.write_text('template = ["Hi @@name", " your bill is due"]\n')
+    result = runner.invoke(main, ["prepare", "--config", str(config), "x.csv", "-o", "o"])
+    assert result.exit_code == 2
+    assert "takes one value, not a list" in result.output
+
+
 def test_unknown_config_key_is_a_usage_error_with_the_near_miss(
     runner: CliRunner, tmp_path: Path
 ) -> None:
