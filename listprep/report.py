@@ -40,8 +40,9 @@ def summary_text(manifest: dict[str, Any]) -> str:
         rows.append(
             (
                 "worst case",
-                f"{estimate['max_call_attempts']:,} call attempts, {hours} at "
-                f"{estimate['calls_per_minute']} calls/min over {estimate['days']} day(s)",
+                f"{estimate['max_call_attempts']:,} call attempts, {hours} of calling at "
+                f"{estimate['calls_per_minute']} calls/min, campaigns on {estimate['days']} "
+                "day(s)",
             )
         )
     if "sms_credits" in estimate:
