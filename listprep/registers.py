@@ -262,11 +262,12 @@ def cell_keys(values: pl.Series, region: str) -> tuple[pl.DataFrame, dict[str, i
 
 def _pieces(values: pl.Series, rows: pl.Series, chosen: pl.Series) -> pl.DataFrame:
     """The spans of the chosen cells, one row each."""
-    frame = pl.DataFrame({CELL: rows.filter(chosen), "runs": values.filter(chosen)})
-    return _pieces_of(frame.with_columns(pl.col("runs").str.extract_all(_SPAN)), "runs")
+    spans = values.filter(chosen).str.extract_all(_SPAN)
+    return _pieces_of(pl.DataFrame({CELL: rows.filter(chosen), "spans": spans}), "spans")
 
 
 def _pieces_of(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``_row`` and ``piece``: one row per item of the list column ``column``."""
     return frame.explode(column).drop_nulls(column).select(CELL, pl.col(column).alias("piece"))
 
 
