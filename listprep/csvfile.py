@@ -500,9 +500,8 @@ def _parse_records(
     physical = io.StringIO(text, newline="").readlines()  # lines as the csv module counts them
     columns: list[list[str]] = [[] for _ in names]
     numbers: list[int] = []
-    quoted: list[tuple[int, str]] = []  # (position in numbers, raw line) of one-line records
+    quoted: list[tuple[int, str]] = []  # (number, raw line) of one-line records with a quote
     bad: list[tuple[int, int, str]] = []
-    recount: list[int] = []  # positions in bad of one-line records of the wrong width
     blank = 0
     limit = csv.field_size_limit()
     csv.field_size_limit(sys.maxsize)  # a 10 MB cell is a cell, not an error
@@ -545,16 +544,15 @@ def _parse_records(
                     bad.append((number, 0, physical[first].rstrip("\r\n")))
                     restart = first + 1
                     break
-                if stop - first == 1 and _is_blank(physical[first]):
+                if not spans and _is_blank(physical[first]):
                     blank += 1
-                elif len(record) != len(names):
+                    continue
+                if not spans and '"' in physical[first]:  # judged below as the fast path would
+                    quoted.append((number, physical[first].rstrip("\r\n")))
+                if len(record) != len(names):
                     raw = "".join(physical[first:stop]).rstrip("\r\n")
-                    if not spans:  # counted below as the fast path counts a line
-                        recount.append(len(bad))
                     bad.append((number, len(record), raw))
                 else:
-                    if stop - first == 1 and '"' in physical[first]:
-                        quoted.append((len(numbers), physical[first].rstrip("\r\n")))
                     numbers.append(number)
                     for column, value in zip(columns, record, strict=True):
                         column.append(value)
@@ -567,18 +565,13 @@ def _parse_records(
         frame = frame.with_columns(pl.all().str.replace_all("\x00", "\r", literal=True))
         bad = [(row, fields, raw.replace("\x00", "\r")) for row, fields, raw in bad]
         quoted = [(at, line.replace("\x00", "\r")) for at, line in quoted]
-    if recount:  # a stray quote is broken quoting (0 fields) to the fast path, as here
-        widths = _width(pl.Series([bad[at][2] for at in recount], dtype=pl.String), sep)
-        for at, width in zip(recount, widths, strict=True):
-            bad[at] = (bad[at][0], width, bad[at][2])
-    if quoted:  # the csv module reads a quote inside a field as text; the fast path refuses it
-        texts = pl.Series([line for _, line in quoted], dtype=pl.String)
-        broken = pl.Series([at for at, _ in quoted], dtype=pl.UInt32).filter(
-            _width(texts, sep) == 0
-        )
-        dropped = set(broken.to_list())
-        bad += [(numbers[at], 0, line) for at, line in quoted if at in dropped]
-        keep = pl.repeat(True, len(numbers), eager=True).scatter(broken, False)
+    if quoted:  # the csv module reads a stray quote as text; to the fast path it is broken
+        widths = _width(pl.Series([line for _, line in quoted], dtype=pl.String), sep)
+        broken = {number for (number, _), width in zip(quoted, widths, strict=True) if not width}
+        kept = broken.intersection(numbers)
+        bad = [(row, 0 if row in broken else fields, raw) for row, fields, raw in bad]
+        bad += [(number, 0, line) for number, line in quoted if number in kept]
+        keep = ~rows.is_in(sorted(kept))
         frame, rows = frame.filter(keep), rows.filter(keep)
     malformed = pl.DataFrame(
         bad, schema={ROW: pl.Int64, "fields": pl.UInt32, "raw": pl.String}, orient="row"
