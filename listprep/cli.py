@@ -27,6 +27,7 @@ from listprep.pipeline import prepare_to
 from listprep.registers import bad_rows_warning
 from listprep.report import summary_row
 from listprep.stages.template import template_report
+from listprep.writer import output_error
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -589,8 +590,7 @@ def init_command(path: Path, force: bool) -> None:
         path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(
-            f"cannot write {path}: {exc.strerror or exc}; give a file path in a folder you can "
-            "write to"
+            str(output_error("cannot write the config", exc, path))
         ) from None
     click.echo(f"wrote {path}; run: listprep prepare --config {path}")
 
