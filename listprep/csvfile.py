@@ -178,7 +178,7 @@ class CsvStream:
         elif head.startswith(b"\xef\xbb\xbf"):
             handle.seek(3)
         self._handle = handle
-        self._rest = b""  # bytes read and not yet handed out (the start of a line)
+        self._pending: list[bytes] = []  # read and not yet handed out, in file order
         self._mac = False  # a file of bare CR line ends (classic Mac)
         self._started = False
         self._line = 0  # physical lines handed out so far
@@ -188,23 +188,29 @@ class CsvStream:
     # -- blocks of whole lines ----------------------------------------------------------------
 
     def _block(self, size: int) -> bytes:
-        """The next ``size`` bytes or so, up to a line end (or to the end of the file)."""
-        data = self._rest
-        if len(data) < size:
-            data += self._read(size - len(data))
-        start, extra = max(min(size, len(data)) - 1, 0), 1 << 12
-        while (cut := data.find(b"\n", start)) < 0:  # read on to the line's end
+        """The next ``size`` bytes or so, up to a line end (or to the end of the file).
+
+        The bytes are copied once, into the block: a batch is tens of MB, and each extra
+        copy of it cost page faults as well as the copy.
+        """
+        pieces, self._pending = self._pending, []
+        have = sum(len(piece) for piece in pieces)
+        if have < size:
+            pieces.append(self._read(size - have))
+        extra = 1 << 12
+        while (cut := pieces[-1].rfind(b"\n")) < 0:  # read on to a line's end
             more = self._read(extra)
             if not more:
-                self._rest = b""
-                return data
-            start, data, extra = len(data), data + more, extra * 2  # a long line: fewer reads
+                return b"".join(pieces)
+            pieces.append(more)
+            extra *= 2  # a long line: fewer reads
+        last = pieces.pop()
+        tail = last[cut + 1 :]
         ahead = self._read(size // 4)
-        if len(data) - cut - 1 + len(ahead) < size // 4:  # the file ends within a quarter batch
-            self._rest = b""  # (a read shorter than asked is the file's end): no tiny last batch
-            return data + ahead
-        self._rest = data[cut + 1 :] + ahead
-        return data[: cut + 1]
+        if len(tail) + len(ahead) < size // 4:  # the file ends within a quarter batch
+            return b"".join([*pieces, last, ahead])  # (a short read is the end): no tiny batch
+        self._pending = [tail, ahead]
+        return b"".join([*pieces, memoryview(last)[: cut + 1]])
 
     def _read(self, size: int) -> bytes:
         data = self._handle.read(size)
@@ -237,10 +243,10 @@ class CsvStream:
 
     def _fallback(self, block: bytes) -> str:
         """Windows-1252, unless this block or the rest of the file holds a byte it lacks."""
-        found = _CP1252_HOLES.search(block) or _CP1252_HOLES.search(self._rest)
+        found = any(_CP1252_HOLES.search(piece) for piece in [block, *self._pending])
         where = self._handle.tell()
         while not found and (ahead := self._handle.read(1 << 24)):
-            found = _CP1252_HOLES.search(ahead)
+            found = _CP1252_HOLES.search(ahead) is not None
         self._handle.seek(where)
         return "latin-1" if found else "cp1252"
 
@@ -267,7 +273,7 @@ class CsvStream:
         self.blank_lines += first
         self._line += first + 1
         self._records = self._line
-        self._rest = block[_after_lines(block, first + 1) :] + self._rest  # read again later
+        self._pending.insert(0, block[_after_lines(block, first + 1) :])  # read again later
         if batch_rows is not None:
             estimate = len(text) * batch_rows // max(lines.len(), 1)
             self.batch_bytes = min(max(estimate, 1), MAX_BATCH_BYTES)
