@@ -276,6 +276,30 @@ def test_gzip_manifest_hash_is_of_the_file_as_given() -> None:
     assert manifest_input(result)["sha256"] == digest
 
 
+@given(
+    rows=st.integers(1, 40),
+    width=st.sampled_from([0, 100, 3000]),
+    batch_rows=st.integers(1, 6),
+    ending=st.sampled_from(["", "\n", "\r\n"]),
+    late_byte=st.booleans(),
+)
+def test_manifest_hash_is_of_the_whole_file_however_it_is_read(
+    rows: int, width: int, batch_rows: int, ending: str, late_byte: bool
+) -> None:
+    """The file is hashed as it is read, batch by batch and after the encoding checks'
+    read-ahead (64 KB at the start, to the end after a late byte): the digest is the file's."""
+    lines = ["name,phone,note", *(f"n{i},98765{i:05d},{'x' * width}" for i in range(rows))]
+    if late_byte:  # Windows-1252 in the last row: the reader looks ahead, then seeks back
+        lines[-1] = lines[-1].replace("n", "\xe9", 1)
+    data = "\n".join(lines).encode("cp1252") + ending.encode()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "contacts.csv"
+        path.write_bytes(data)
+        result = listprep.prepare(path, batch_rows=batch_rows)
+    assert manifest_input(result)["sha256"] == hashlib.sha256(data).hexdigest()
+    assert result.manifest["counts"]["input_rows"] == rows
+
+
 # --- headers ----------------------------------------------------------------------------------
 
 
