@@ -33,6 +33,7 @@ from listprep.dndindex import (
     report_register,
 )
 from listprep.errors import ConfigError
+from listprep.fastphone import warm_up
 from listprep.limits import Channel, Method
 from listprep.lists import (
     NUMBER,
@@ -322,7 +323,7 @@ def _check_batches(
     batch is read meanwhile: see :func:`_read_ahead`)."""
     tally = _Tally()
     names = list(layout)
-    for step in _read_ahead(checker.normalised(opened)):
+    for step in _read_ahead(checker.normalised(opened), lambda: warm_up(cfg.normalise)):
         tally.rows += step.rows
         say(f"{tally.rows:,} rows read and normalised: deduplicating, scrubbing, checking")
         kept, parts = checker.check(step)
@@ -339,12 +340,14 @@ def _check_batches(
     return tally
 
 
-def _read_ahead(items: Iterator[T]) -> Iterator[T]:
+def _read_ahead(items: Iterator[T], meanwhile: Callable[[], object] | None = None) -> Iterator[T]:
     """The next item is made in a thread while this one is used: polars, numpy and file
     reads release the GIL, so reading and normalising the next batch overlap the other
-    stages of this one on a second core."""
+    stages of this one on a second core. ``meanwhile`` runs while the first is made."""
     with ThreadPoolExecutor(1, thread_name_prefix="listprep-read") as pool:
         coming = pool.submit(next, items, None)
+        if meanwhile is not None:
+            meanwhile()
         while (item := coming.result()) is not None:
             coming = pool.submit(next, items, None)
             yield item

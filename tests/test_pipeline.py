@@ -12,6 +12,7 @@ import io
 import json
 import re
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 import listprep
 from listprep import RejectReason, Result, TemplateError
+from listprep.pipeline import _read_ahead
 from listprep.schemas import ListFileSchema, ListsSchema, RejectsSchema
 from listprep.stages.template import template_report
 
@@ -280,6 +282,25 @@ FRAME = {
     "name": ["Asha", "Ravi", "Meena", "Ravi again", "Nobody"],
     "phone": ["+91 98765 43210", "09123456780", "98765XXXXX", "9123456780", ""],
 }
+
+
+def test_the_first_batch_is_read_while_the_main_thread_warms_up() -> None:
+    """``meanwhile`` (the normaliser's warm-up) runs while the first item is made: each
+    waits for the other to have started, so either order alone would time out."""
+    started, warmed = threading.Event(), threading.Event()
+
+    def items() -> Iterator[int]:
+        started.set()
+        if not warmed.wait(timeout=10):
+            raise AssertionError("the warm-up ran after the first item was made")
+        yield from (1, 2)
+
+    def warm_up() -> None:
+        if not started.wait(timeout=10):
+            raise AssertionError("the warm-up ran before the first item was begun")
+        warmed.set()
+
+    assert list(_read_ahead(items(), meanwhile=warm_up)) == [1, 2]
 
 
 @pytest.mark.parametrize("lazy", [False, True])

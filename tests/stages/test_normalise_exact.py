@@ -123,6 +123,13 @@ def test_fast_path_matches_the_reference(values: list[str], config: NormaliseCon
     assert_same_as_reference(values, config)
 
 
+@given(configs)
+def test_warm_up_spellings_match_the_reference(config: NormaliseConfig) -> None:
+    """A run classifies them before its first batch, whatever its options."""
+    fastphone.warm_up(config)
+    assert_same_as_reference(list(fastphone.WARM_UP), config)
+
+
 def _corpus(rows: int, seed: int) -> list[str]:
     sys.path.insert(0, str(SAMPLE_DIR))
     try:
