@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,8 +17,12 @@ from pathlib import Path, PurePosixPath
 
 from listprep.errors import OutputError
 
-#: What listprep writes at the top of an output folder: ``--force`` replaces nothing else.
-OUTPUT_NAMES = frozenset({"lists", "requests", "rejects.csv", "manifest.json", "report.html"})
+#: The files and folders listprep writes in an output folder: ``--force`` replaces nothing else.
+_OWN_FILE = re.compile(
+    r"lists/campaign-\d{2,}/list-\d{2,}\.csv|requests/campaign-\d{2,}\.json"
+    r"|rejects\.csv|manifest\.json|report\.html"
+)
+_OWN_FOLDER = re.compile(r"lists|lists/campaign-\d{2,}|requests")
 
 
 def write_outputs(
@@ -135,7 +140,7 @@ def _check_replaceable(target: Path, inputs: tuple[str | os.PathLike[str], ...])
                 file=os.fspath(item),
                 hint=f"write to another folder than {target}, or move the input out of it",
             )
-    foreign = sorted(p.name for p in target.iterdir() if p.name not in OUTPUT_NAMES)
+    foreign = _foreign(target)
     if foreign:
         shown = ", ".join(foreign[:3]) + (
             f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
@@ -146,6 +151,19 @@ def _check_replaceable(target: Path, inputs: tuple[str | os.PathLike[str], ...])
             file=str(target),
             hint="choose a new folder, or move those files out first",
         )
+
+
+def _foreign(target: Path) -> list[str]:
+    """What in ``target`` listprep does not write, at any depth (not following links)."""
+    found = []
+    for root, folders, files in os.walk(target):
+        base = PurePosixPath(Path(root).relative_to(target).as_posix())
+        for name in folders:
+            if not _OWN_FOLDER.fullmatch(str(base / name)) or Path(root, name).is_symlink():
+                found.append(str(base / name) + "/")
+        folders[:] = [f for f in folders if str(base / f) + "/" not in found]
+        found += [str(base / f) for f in files if not _OWN_FILE.fullmatch(str(base / f))]
+    return sorted(found)
 
 
 _HINTS = {

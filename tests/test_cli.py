@@ -205,6 +205,43 @@ def test_non_empty_output_needs_force(runner: CliRunner, write_csv: Any, tmp_pat
     assert "manifest.json" in tree(out)
 
 
+@pytest.mark.parametrize(
+    "mine", ["lists/keep-me.txt", "requests/old/body.json", "lists/archive/2025.xlsx"]
+)
+def test_force_keeps_files_listprep_did_not_write_at_any_depth(
+    runner: CliRunner, write_csv: Any, tmp_path: Path, mine: str
+) -> None:
+    path = write_csv([["phone"], ["9876543210"]])
+    out = tmp_path / "out"
+    assert prepare(runner, str(path), "-o", str(out)).exit_code == 0
+    (out / mine).parent.mkdir(parents=True, exist_ok=True)
+    (out / mine).write_text("mine")
+    before = tree(out)
+    result = prepare(runner, str(path), "-o", str(out), "--force")
+    assert_clean_failure(result, 1, "did not write", mine.split("/")[1])
+    assert tree(out) == before
+
+
+def test_force_keeps_a_template_file_kept_in_the_output(
+    runner: CliRunner, write_csv: Any, tmp_path: Path
+) -> None:
+    path = write_csv([["phone", "name"], ["9876543210", "Asha"]])
+    out = tmp_path / "out"
+    assert prepare(runner, str(path), "-o", str(out)).exit_code == 0
+    (out / "requests" / "template.txt").write_text("Hi @@name")
+    result = prepare(
+        runner,
+        str(path),
+        "-o",
+        str(out),
+        "--force",
+        "--template-file",
+        str(out / "requests" / "template.txt"),
+    )
+    assert_clean_failure(result, 1, "did not write", "template.txt")
+    assert (out / "requests" / "template.txt").read_text() == "Hi @@name"
+
+
 def test_headers_equal_after_trimming_are_two_phone_columns(
     runner: CliRunner, tmp_path: Path
 ) -> None:
