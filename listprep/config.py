@@ -6,13 +6,14 @@ its config, and the manifest can record exactly what was asked.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import phonenumbers
 
@@ -67,8 +68,7 @@ class ReadConfig:
     """Rows read and processed at a time: memory grows with it, not with the inputs."""
 
     def __post_init__(self) -> None:
-        if self.batch_rows < 1:
-            raise ConfigError(f"batch_rows must be at least 1, not {self.batch_rows}")
+        _set(self, "batch_rows", _at_least_one(self.batch_rows, "batch_rows"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +79,13 @@ class NormaliseConfig:
     multi: MultiPolicy = MultiPolicy.FIRST
     allow_regions: tuple[str, ...] = ()
     """Region codes (``"IN"``) whose numbers are kept; ``()`` keeps every country."""
+
+    def __post_init__(self) -> None:  # built directly too: a bad region would reject every row
+        _set(self, "region", _region(self.region))
+        _set(self, "channel", _enum(Channel, self.channel, "channel"))
+        _set(self, "extensions", _enum(ExtensionPolicy, self.extensions, "extensions"))
+        _set(self, "multi", _enum(MultiPolicy, self.multi, "multi"))
+        _set(self, "allow_regions", tuple(_region(r) for r in _items(self.allow_regions)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +101,15 @@ class ScrubConfig:
     allow_stale_register: bool = False
     register_date: date | None = None
     """The snapshot date of raw registers that carry none (an index's date is fixed at build)."""
+
+    def __post_init__(self) -> None:  # built directly too: a wrong type must not skip the scrub
+        _set(self, "dnd", _paths(self.dnd))
+        _set(self, "suppress", _paths(self.suppress))
+        _set(self, "purpose", _enum(Purpose, self.purpose, "purpose"))
+        _set(self, "category", _category(self.category))
+        _set(self, "region", _region(self.region))
+        _set(self, "max_register_age", _whole(self.max_register_age, "max_register_age"))
+        _set(self, "register_date", _date(self.register_date))
 
 
 #: India's DLT: each substituted value should be under 30 characters (Exotel [A]; [B] says no
@@ -118,6 +134,12 @@ class TemplateConfig:
     require_gsm: bool = False
     """Reject SMS rows whose message would be UCS-2 (70 characters per SMS instead of 160)."""
 
+    def __post_init__(self) -> None:
+        _set(self, "channel", _enum(Channel, self.channel, "channel"))
+        for name in ("max_segments", "max_variable_length"):
+            if (value := getattr(self, name)) is not None:
+                _set(self, name, _at_least_one(value, name))
+
     @property
     def variables(self) -> tuple[str, ...]:
         return template_variables(self.text) if self.text else ()
@@ -140,16 +162,24 @@ class SplitConfig:
     """A byte cap per list file (dynamic lists already stay under Exotel's 60 MB)."""
 
     def __post_init__(self) -> None:
+        _set(self, "channel", _enum(Channel, self.channel, "channel"))
+        _set(self, "method", _enum(Method, self.method, "method"))
+        if (self.channel, self.method) not in LIMITS:
+            raise ConfigError(
+                f"Exotel has no {self.method.value} method for {self.channel.value} campaigns"
+            )
         limit = self.limit
         caps = (
-            ("list_rows", self.list_rows, limit.rows_per_list),
-            ("lists_per_campaign", self.lists_per_campaign, limit.lists_per_campaign),
-            ("max_list_bytes", self.max_list_bytes, limit.max_list_bytes),
+            ("list_rows", limit.rows_per_list),
+            ("lists_per_campaign", limit.lists_per_campaign),
+            ("max_list_bytes", limit.max_list_bytes),
         )
-        for name, asked, allowed in caps:
-            if asked is not None and asked < 1:
-                raise ConfigError(f"{name} must be at least 1, not {asked}")
-            if asked is not None and allowed is not None and asked > allowed:
+        for name, allowed in caps:
+            if (asked := getattr(self, name)) is None:
+                continue
+            asked = _at_least_one(asked, name)
+            _set(self, name, asked)
+            if allowed is not None and asked > allowed:
                 raise ConfigError(
                     f"{name} {asked:,} is above Exotel's limit of {allowed:,} for "
                     f"{self.channel.value} {self.method.value} campaigns ({limit.source})"
@@ -222,17 +252,17 @@ class PipelineConfig:
                 channel=channel,
                 extensions=_enum(ExtensionPolicy, o["extensions"], "extensions"),
                 multi=_enum(MultiPolicy, o["multi"], "multi"),
-                allow_regions=tuple(_region(r) for r in o["allow_regions"]),
+                allow_regions=o["allow_regions"],
             ),
             scrub=ScrubConfig(
-                dnd=tuple(Path(p) for p in o["dnd"]),
-                suppress=tuple(Path(p) for p in o["suppress"]),
+                dnd=o["dnd"],
+                suppress=o["suppress"],
                 purpose=purpose,
                 category=o["category"],
                 region=region,
-                max_register_age=int(o["max_register_age"]),
+                max_register_age=o["max_register_age"],
                 allow_stale_register=bool(o["allow_stale_register"]),
-                register_date=_date(o["register_date"]),
+                register_date=o["register_date"],
             ),
             template=_template(o, channel, text),
             split=SplitConfig(
@@ -344,10 +374,6 @@ def _method(value: object, channel: Channel, variables: tuple[str, ...]) -> Meth
 
 
 def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> None:
-    if o["category"] is not None and not 1 <= int(o["category"]) <= 8:
-        raise ConfigError(f"category must be 1-8 (TRAI's preference codes), not {o['category']}")
-    if o["max_segments"] is not None and int(o["max_segments"]) < 1:
-        raise ConfigError("max_segments must be at least 1")
     if channel is Channel.SMS:
         if not text:
             raise ConfigError(
@@ -368,8 +394,6 @@ def _template(o: Mapping[str, Any], channel: Channel, text: str | None) -> Templ
         for name in ("dlt_template", "require_gsm"):
             if o[name]:
                 raise ConfigError(f"{name} applies to SMS campaigns", hint="use --channel sms")
-    if o["max_variable_length"] is not None and int(o["max_variable_length"]) < 1:
-        raise ConfigError("max_variable_length must be at least 1")
     return TemplateConfig(
         text=text,
         channel=channel,
@@ -412,9 +436,56 @@ def _default_pair(item: str | tuple[str, str]) -> tuple[str, str]:
     return name.strip(), text
 
 
+def _set(config: object, name: str, value: object) -> None:
+    object.__setattr__(config, name, value)  # a frozen dataclass's checked, converted field
+
+
+def _items(value: object) -> list[object]:
+    """A list option's items: one string is one item (``"IN,US"`` two), never its letters."""
+    if isinstance(value, str):
+        return [part for part in value.split(",") if part.strip()]
+    if isinstance(value, os.PathLike):
+        return [value]
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"expected a list, not {value!r}")
+    return list(value)
+
+
+def _paths(value: object) -> tuple[Path, ...]:
+    """Register files: a single path (``dnd="ncpr.csv"``) or several."""
+    items = [value] if isinstance(value, str) else _items(value)
+    return tuple(Path(cast(str, item)) for item in items)
+
+
+def _whole(value: object, name: str) -> int:
+    try:
+        number = int(cast(str, value))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number != value and str(number) != str(value).strip():
+        raise ConfigError(f"{name} must be a whole number, not {value!r}")
+    return number
+
+
+def _at_least_one(value: object, name: str) -> int:
+    number = _whole(value, name)
+    if number < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value!r}")
+    return number
+
+
+def _category(value: object) -> int | None:
+    if value is None:
+        return None
+    category = _whole(value, "category")
+    if not 1 <= category <= 8:
+        raise ConfigError(f"category must be 1-8 (TRAI's preference codes), not {value!r}")
+    return category
+
+
 def _region(value: object) -> str:
     """A region phonenumbers knows (``IN``, ``US`` …): an unknown one would reject every row."""
-    region = str(value).upper()
+    region = str(value).strip().upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(
             f"unknown region {value!r}",

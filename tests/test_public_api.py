@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
 
 import listprep
 
@@ -83,3 +89,57 @@ def test_importing_listprep_first_keeps_freed_pages_and_leaves_a_users_setting()
     assert KEEP_FREED not in _allocator_conf(env, f"import polars, listprep; {show}")
     mine = {**env, "_RJEM_MALLOC_CONF": "dirty_decay_ms:0"}
     assert _allocator_conf(mine, f"import listprep; {show}").endswith(",dirty_decay_ms:0")
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "expected"),
+    [
+        (lambda: listprep.NormaliseConfig(allow_regions="IN"), "allow_regions", ("IN",)),
+        (lambda: listprep.NormaliseConfig(allow_regions="in, us"), "allow_regions", ("IN", "US")),
+        (lambda: listprep.NormaliseConfig(channel="sms"), "channel", listprep.Channel.SMS),
+        (lambda: listprep.ScrubConfig(dnd="ncpr.csv"), "dnd", (Path("ncpr.csv"),)),
+        (lambda: listprep.ScrubConfig(suppress=["a.txt", "b.txt"]), "suppress",
+         (Path("a.txt"), Path("b.txt"))),
+        (lambda: listprep.ScrubConfig(category="3"), "category", 3),
+        (lambda: listprep.ScrubConfig(purpose="transactional"), "purpose",
+         listprep.Purpose.TRANSACTIONAL),
+        (lambda: listprep.ReadConfig(batch_rows="10"), "batch_rows", 10),
+        (lambda: listprep.TemplateConfig(max_segments="2"), "max_segments", 2),
+    ],
+)  # fmt: skip
+def test_configs_built_directly_take_the_spellings_options_take(
+    build: Callable[[], object], field: str, expected: object
+) -> None:
+    assert getattr(build(), field) == expected
+
+
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (lambda: listprep.NormaliseConfig(region="XX"), "unknown region"),
+        (lambda: listprep.NormaliseConfig(multi="both"), "multi must be one of"),
+        (lambda: listprep.ScrubConfig(category=9), "category must be 1-8"),
+        (lambda: listprep.ScrubConfig(category=0), "category must be 1-8"),
+        (lambda: listprep.ScrubConfig(purpose="spam"), "purpose must be one of"),
+        (lambda: listprep.ScrubConfig(max_register_age="x"), "whole number"),
+        (lambda: listprep.TemplateConfig(max_segments=0), "at least 1"),
+        (lambda: listprep.ReadConfig(batch_rows=2.5), "whole number"),
+        (lambda: listprep.SplitConfig(list_rows="5.5"), "whole number"),
+        (lambda: listprep.SplitConfig(channel="sms", method="inline"), "no inline method"),
+    ],
+)
+def test_configs_built_directly_refuse_bad_values(build: Callable[[], object], said: str) -> None:
+    with pytest.raises(listprep.ConfigError, match=said):
+        build()
+
+
+def test_a_single_path_or_region_option_is_one_item(tmp_path: Path) -> None:
+    """``dnd="x.csv"`` was read as the paths 'x', '.', 'c' … and allow_regions="IN" as 'I', 'N'."""
+    register = tmp_path / "ncpr.csv"
+    register.write_text("number,preferences\n9876543210,0\n")
+    frame = pl.DataFrame({"phone": ["9876543210", "9123456780", "+1 650 253 0000"]})
+    result = listprep.prepare(
+        frame, dnd=str(register), register_date=dt.date.today(), allow_regions="IN"
+    )
+    assert result.lists["_e164"].to_list() == ["+919123456780"]
+    assert sorted(result.rejects["reason"].to_list()) == ["dnd-full", "foreign-region"]

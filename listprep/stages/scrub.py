@@ -18,7 +18,7 @@ import polars as pl
 
 from listprep.config import Purpose, ScrubConfig
 from listprep.errors import RejectReason
-from listprep.registers import ALLOWED, KEY, LIST_NAME, Register, e164_key
+from listprep.registers import ALLOWED, KEY, LIST_NAME, Register, e164_key, load_register
 from listprep.rejects import StageOutput, rejects
 from listprep.stages.normalise import E164
 
@@ -60,7 +60,17 @@ def scrub(
 
     ``dnd`` is a lookup from :func:`combine_registers`, a :class:`DndIndex`, or a list of
     lookups, registers and indexes; ``suppress`` is a lookup from :func:`combine_suppressions`.
+    Without them, the files named in ``config`` are read (``prepare`` reads them once for
+    all batches, and also refuses a stale register).
     """
+    if dnd is None and config.dnd:
+        from listprep.dndindex import load_dnd  # it imports this module
+
+        dnd = [load_dnd(p, config.region, snapshot_date=config.register_date) for p in config.dnd]
+    if suppress is None and config.suppress:
+        suppress = combine_suppressions(
+            [load_register(p, config.region, suppression=True) for p in config.suppress]
+        )
     keyed = frame.with_columns(e164_key(pl.col(E164)).alias(KEY))
     listed = pl.lit(None, pl.String)
     allowed = pl.lit(None, pl.UInt16)

@@ -250,3 +250,27 @@ def test_scrub_matches_reference(
     for number in set(contacts):
         want = expected_outcome(number, registers, suppressed, purpose, category)
         assert outcome[E164[number]] == want, number
+
+
+def test_scrub_reads_the_registers_its_config_names(tmp_path: Path) -> None:
+    """A job that composes the stages and names its registers only in the config must not
+    dial them (scrub used to use only its dnd= and suppress= arguments)."""
+    dnd = tmp_path / "dnd.csv"
+    dnd.write_text("number,preferences\n9876543210,0\n9123456780,3\n")
+    suppress = tmp_path / "optout.txt"
+    suppress.write_text("7012345678\n")
+    frame = pl.DataFrame({"phone": ["9876543210", "9123456780", "7012345678", "6398765432"]})
+    kept = normalise(read_sources(frame).kept).kept
+    config = ScrubConfig(dnd=(dnd,), suppress=(suppress,), category=1)
+    out = scrub(kept, config)
+    assert out.kept.collect()["_e164"].to_list() == ["+916398765432"]
+    reasons = out.rejected.collect().sort("source_row")["reason"].to_list()
+    assert reasons == ["dnd-full", "dnd-category", "suppressed"]
+    # the same as giving the loaded lookups
+    given_lookups = scrub(
+        kept,
+        ScrubConfig(category=1),
+        dnd=combine_registers([load_register(dnd, "IN")]),
+        suppress=combine_suppressions([load_register(suppress, "IN", suppression=True)]),
+    )
+    assert given_lookups.rejected.collect().sort("source_row")["reason"].to_list() == reasons
