@@ -14,6 +14,7 @@ subclass of :class:`ListprepError`, so callers catch one type::
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -45,12 +46,12 @@ class ListprepError(Exception):
 
     def __str__(self) -> str:
         where = []
-        if self.file is not None:
-            where.append(self.file)
+        if self.file is not None:  # a path that does not exist may be a cell taken for one
+            where.append(self.file if os.path.exists(self.file) else mask_digit_runs(self.file))
         if self.row is not None:
             where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column!r}")
+        if self.column is not None:  # a header may be a contact (a file without a header)
+            where.append(f"column {mask_digit_runs(repr(self.column))}")
         # a message may quote a cell (a header that is really a contact, a polars parse error):
         # phone-like digit runs are masked here, once, for every error listprep raises
         message = mask_digit_runs(self.message)

@@ -255,17 +255,27 @@ def _malformed_rejects(malformed: pl.DataFrame, offset: int, name: str, width: i
 
 def source_list(sources: Source | Iterable[Source]) -> list[Source]:
     """One source or several, as a list."""
+    if isinstance(sources, pl.Series) or (_is_pandas(sources, "name") and not _is_frame(sources)):
+        raise InputError(
+            "a Series is one column, not a table of contacts",
+            hint="pass the DataFrame it came from, or series.to_frame()",
+        )
     return [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
 
 
 def _is_single(sources: object) -> bool:
-    return isinstance(sources, str | os.PathLike | pl.DataFrame | pl.LazyFrame) or _is_pandas(
+    return isinstance(sources, str | os.PathLike | pl.DataFrame | pl.LazyFrame) or _is_frame(
         sources
     )
 
 
-def _is_pandas(obj: object) -> TypeGuard[Any]:
-    return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
+def _is_frame(obj: object) -> TypeGuard[Any]:
+    """A pandas DataFrame (pandas is not a dependency: recognised, not imported)."""
+    return _is_pandas(obj, "columns")
+
+
+def _is_pandas(obj: object, attribute: str) -> bool:
+    return type(obj).__module__.startswith("pandas") and hasattr(obj, attribute)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -291,11 +301,24 @@ class _Opened:
         )
 
 
+def _collect(frame: pl.LazyFrame, name: str) -> pl.DataFrame:
+    """A LazyFrame's rows; its own errors (a scan's file, a cell its schema refused) become
+    listprep's, with any number they quote masked."""
+    try:
+        return frame.collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(
+            f"the LazyFrame failed to collect: {str(exc).splitlines()[0]}",
+            file=name,
+            hint="scan CSV exports with infer_schema=False, so that every cell stays text",
+        ) from None
+
+
 def _open(source: Source, index: int, count: int, config: ReadConfig) -> _Opened:
     """One source as batches of text rows with their row numbers."""
     if isinstance(source, pl.LazyFrame):
-        source = source.collect()
-    if _is_pandas(source):  # as text in pandas first: object columns mix ints and strings
+        source = _collect(source, "<frame>" if count == 1 else f"<frame {index}>")
+    if _is_frame(source):  # as text in pandas first: object columns mix ints and strings
         source = pl.from_pandas(source.astype("string"))
     if isinstance(source, pl.DataFrame):
         name = "<frame>" if count == 1 else f"<frame {index}>"

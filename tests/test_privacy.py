@@ -361,6 +361,34 @@ def test_no_number_in_library_error_messages(
     assert leaks(repr(info.value)) == [], repr(info.value)
 
 
+def _series_of_numbers() -> list[Callable[[], object]]:
+    frame = pl.DataFrame({"phone": KNOWN})
+    made: list[Callable[[], object]] = [lambda: frame["phone"], lambda: list(KNOWN)]
+    made.append(lambda: frame.lazy().select(pl.col("phone").str.replace("8", " 8").cast(int)))
+    made.append(lambda: pytest.importorskip("pandas").Series(KNOWN))
+    return made
+
+
+@pytest.mark.parametrize(
+    "make", _series_of_numbers(), ids=["polars-series", "list", "lazy", "pandas-series"]
+)
+def test_no_number_when_a_source_is_not_a_table(make: Callable[[], Any]) -> None:
+    """A Series or a list of numbers was taken for a list of paths ('98…: no such file'); a
+    LazyFrame's own error quoted its cells."""
+    with pytest.raises(listprep.InputError) as info:
+        listprep.prepare(make())
+    for text in (str(info.value), repr(info.value), *map(str, info.value.args)):
+        assert leaks(text) == [], text
+
+
+def test_error_location_masks_a_header_that_is_a_number(tmp_path: Path) -> None:
+    error = listprep.InputError("bad", file=KNOWN[0], column=KNOWN[1])
+    assert leaks(str(error)) == [], str(error)
+    real = tmp_path / f"export_{KNOWN[0]}.csv"
+    real.write_text("phone\n")
+    assert str(real) in str(listprep.InputError("bad", file=str(real))), "a real path is shown"
+
+
 def test_redact_rejects_masks_raw_values(contacts: dict[str, Path]) -> None:
     result = listprep.prepare(
         str(contacts["crm"]),
