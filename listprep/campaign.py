@@ -457,7 +457,7 @@ def schedule_for(config: CampaignConfig, day: int) -> Schedule:
 
 def plan_capacity(config: CampaignConfig, channel: Channel, promotional: bool) -> int | None:
     """Contacts per day for ``plan_days`` (``None`` without it); checks the calling window."""
-    if promotional and channel is Channel.VOICE:
+    if promotional:  # SMS too: TRAI's hours hold for promotional messages as for calls
         check_window(config, schedule_for(config, 1))
     if not config.plan_days:
         return None
@@ -469,12 +469,18 @@ def plan_capacity(config: CampaignConfig, channel: Channel, promotional: bool) -
 
 
 def estimate(
-    config: CampaignConfig, channel: Channel, contacts: dict[int, int], days: dict[int, int]
+    config: CampaignConfig,
+    channel: Channel,
+    contacts: dict[int, int],
+    days: dict[int, int],
+    *,
+    promotional: bool = False,
 ) -> tuple[dict[int, dict[str, Any]], list[str]]:
     """Per-campaign worst-case figures, and a warning for every window that is too short.
 
     Campaigns sharing a window run at once and share the account's throughput, so each
-    window is checked for the sum of its campaigns' contacts.
+    window is checked for the sum of its campaigns' contacts. A promotional schedule with a
+    start and no end runs on past the calling window: it is checked against the window's end.
     """
     figures: dict[int, dict[str, Any]] = {}
     for index, count in contacts.items():
@@ -486,7 +492,11 @@ def estimate(
     warnings = []
     for day in sorted(set(days.values())):
         members = [i for i, d in days.items() if d == day]
-        window = schedule_for(config, day).minutes
+        schedule = schedule_for(config, day)
+        window = schedule.minutes
+        open_ended = window is None and promotional and schedule.start is not None
+        if open_ended:
+            window = _minutes_left(config, schedule)
         if window is None:
             continue
         total = sum(contacts[i] for i in members)
@@ -494,7 +504,17 @@ def estimate(
         for i in members:
             figures[i]["window_minutes"] = round(window, 1)
             figures[i]["fits_window"] = needed <= window
-        if needed > window:
+        if needed > window and open_ended:
+            names = ", ".join(f"{i:02d}" for i in members)
+            closes = config.calling_window[1]
+            warnings.append(
+                f"campaign(s) {names} need about {needed / 60:.1f} h at "
+                f"{_rate(config, channel)}, but the schedule has no end and calling hours "
+                f"close {window / 60:.1f} h after it starts, at {closes:%H:%M} IST: the campaign "
+                f"could go on after {closes:%H:%M} (set the schedule's end, use "
+                "--plan-days, or raise the throttle)"
+            )
+        elif needed > window:
             pending = total - capacity(config, channel, window)
             names = ", ".join(f"{i:02d}" for i in members)
             warnings.append(
@@ -504,6 +524,14 @@ def estimate(
                 "throttle, or widen the schedule)"
             )
     return figures, warnings
+
+
+def _minutes_left(config: CampaignConfig, schedule: Schedule) -> float:
+    """Minutes from the schedule's start to the end of that day's calling window."""
+    assert schedule.start is not None
+    start = schedule.start.astimezone(IST)
+    closes = datetime.combine(start.date(), config.calling_window[1], tzinfo=IST)
+    return max((closes - start).total_seconds() / 60, 0.0)
 
 
 def _rate(config: CampaignConfig, channel: Channel) -> str:

@@ -262,6 +262,7 @@ def _execute(
         cfg.channel,
         {c["index"]: c["contacts"] for c in campaigns},
         {c["index"]: c["day"] for c in campaigns},
+        promotional=cfg.scrub.purpose is not Purpose.TRANSACTIONAL,
     )
     for entry in campaigns:
         entry["estimate"] = figures[entry["index"]]

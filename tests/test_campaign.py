@@ -185,6 +185,38 @@ def test_outside_window_fails_promotional_but_not_transactional(tmp_path: Path) 
     assert result.manifest["counts"]["output_rows"] == 3
 
 
+def test_a_promotional_sms_schedule_must_keep_the_calling_hours(tmp_path: Path) -> None:
+    """TRAI's 10:00-21:00 holds for promotional messages as for calls (it was voice only)."""
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'sender_id = "ACMEFN"\n[schedule]\nsend_at = "2026-12-01T22:00:00+05:30"\n'
+        'end_at = "2026-12-02T00:30:00+05:30"\n'
+    )
+    frame = numbers_frame(3)
+    sms = {"channel": "sms", "template": "SALE 50% off -ACME", "campaign_config": path}
+    with pytest.raises(ConfigError, match="outside promotional calling hours"):
+        listprep.prepare(frame, **sms)
+    result = listprep.prepare(frame, **sms, purpose="transactional")
+    assert result.manifest["counts"]["output_rows"] == 3
+
+
+def test_an_open_ended_promotional_schedule_warns_when_it_would_run_past_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    path = tmp_path / "c.toml"
+    path.write_text('throttle = 1\n[schedule]\nsend_at = "2026-12-01T20:30:00+05:30"\n')
+    late = listprep.prepare(numbers_frame(300), campaign_config=path)
+    (warning,) = [w for w in late.manifest["warnings"] if "no end" in w]
+    assert "0.5 h after it starts, at 21:00 IST" in warning
+    assert late.manifest["campaigns"][0]["estimate"]["fits_window"] is False
+    fits = listprep.prepare(numbers_frame(10), campaign_config=path)
+    assert fits.manifest["warnings"] == []
+    assert fits.manifest["campaigns"][0]["estimate"]["window_minutes"] == 30.0
+    night = listprep.prepare(numbers_frame(300), campaign_config=path, purpose="transactional")
+    assert night.manifest["warnings"] == [], "transactional calls have no calling hours"
+
+
 def test_a_start_in_the_past_warns_for_every_channel() -> None:
     past = Schedule(start=datetime(2026, 11, 29, 10, 0, tzinfo=IST))
     for channel in Channel:
