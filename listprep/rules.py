@@ -188,7 +188,10 @@ def parsed_expr(rule: ColumnRule, column: pl.Expr) -> pl.Expr:
     """The cell as a number or date; null where it is not one (or not typed)."""
     text = column.str.strip_chars()
     if rule.type is RuleType.DATE:
-        return text.str.strptime(pl.Date, rule.format or "%Y-%m-%d", strict=False)
+        fmt = rule.format or "%Y-%m-%d"
+        date = text.str.strptime(pl.Date, fmt, strict=False)
+        # %Y takes one digit up: '21-Jun-26' would be the year 26, not a short-year date
+        return pl.when(date.dt.year() >= 1000).then(date) if "%Y" in fmt else date
     pattern = _INT if rule.type is RuleType.INT else _FLOAT
     number = text.str.replace_all(",", "", literal=True).cast(
         pl.Int64 if rule.type is RuleType.INT else pl.Float64, strict=False

@@ -360,6 +360,18 @@ def test_column_rules_reject_the_right_rows_naming_column_and_check() -> None:
     }
 
 
+@pytest.mark.parametrize("fmt", ["%d-%b-%Y", None])
+def test_a_four_digit_year_format_refuses_short_years(fmt: str | None) -> None:
+    """%Y read '21-Jun-26' as the year 26 AD: kept without min, and 'fails min' with it."""
+    dates = ["21-Jun-2026", "21-Jun-26", "21-Jun-0026"] if fmt else ["2026-06-21", "26-06-21"]
+    rule = {"type": "date"} | ({"format": fmt} if fmt else {})
+    config = sms("Due on @@due", column_rules=load_rules({"due": rule}))
+    kept, rejected = run(frame_of({"due": dates}), config)
+    assert kept["due"].to_list() == dates[:1]
+    assert all("fails type date" in d for d in rejected["detail"].to_list())
+    assert rejected.height == len(dates) - 1
+
+
 def test_rules_check_the_value_after_defaults_and_leave_empties_to_empty_variable() -> None:
     frame = frame_of({"amount": ["", "x"]})
     rules = load_rules({"amount": {"type": "int"}})
