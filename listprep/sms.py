@@ -11,9 +11,9 @@ Two implementations with identical results:
 * :func:`encoding_expr`, :func:`units_expr`, :func:`segments_expr` -- polars expressions that
   run over a whole column with no per-row Python. A null text yields null in all three.
 
-Known simplification (shared by both): segments are ``ceil(units / per_part)``. Real encoders
-never split a two-septet escape sequence or a UTF-16 surrogate pair across parts, so a message
-whose split point falls inside one can need one segment more than computed here.
+A multi-part message is cut into parts of 153 septets (67 UCS-2 units), but never inside a
+two-septet escape sequence or a UTF-16 surrogate pair: such a character starts the next part,
+so a message can need one segment more than ``ceil(units / per_part)``.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "SmsInfo",
     "encoding_expr",
     "segments_expr",
+    "segments_of",
     "sms_info",
     "units_expr",
 ]
@@ -86,10 +87,16 @@ class SmsInfo:
     segments: int
 
 
-def _segments(units: int, single: int, part: int) -> int:
-    if units <= single:
+def _segments(widths: list[int], single: int, part: int) -> int:
+    """Parts of ``part`` units, filled in order; a 2-unit character is never split."""
+    if sum(widths) <= single:
         return 1
-    return -(-units // part)
+    parts, used = 1, 0
+    for width in widths:
+        if used + width > part:
+            parts, used = parts + 1, 0
+        used += width
+    return parts
 
 
 def sms_info(text: str) -> SmsInfo:
@@ -101,10 +108,10 @@ def sms_info(text: str) -> SmsInfo:
     empty body (which is usually a bug upstream, e.g. an empty ``@@`` variable).
     """
     if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
-        units = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
-        return SmsInfo("gsm7", units, _segments(units, GSM7_SINGLE, GSM7_PART))
-    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
-    return SmsInfo("ucs2", units, _segments(units, UCS2_SINGLE, UCS2_PART))
+        widths = [2 if c in GSM7_EXTENSION else 1 for c in text]
+        return SmsInfo("gsm7", sum(widths), _segments(widths, GSM7_SINGLE, GSM7_PART))
+    widths = [2 if ord(c) > 0xFFFF else 1 for c in text]
+    return SmsInfo("ucs2", sum(widths), _segments(widths, UCS2_SINGLE, UCS2_PART))
 
 
 def _char_class(chars: frozenset[str], *, negate: bool = False) -> str:
@@ -158,13 +165,30 @@ def units_expr(text: pl.Expr) -> pl.Expr:
 
 def segments_expr(text: pl.Expr) -> pl.Expr:
     """Number of SMS segments (UInt32) billed for each rendered text; see :func:`sms_info`."""
-    units = units_expr(text)
-    ucs2 = _is_ucs2(text)
+    return segments_of(text, units_expr(text), _is_ucs2(text), text.str.len_chars())
+
+
+def segments_of(text: pl.Expr, units: pl.Expr, ucs2: pl.Expr, chars: pl.Expr) -> pl.Expr:
+    """:func:`segments_expr` from the text's units, encoding and length already computed.
+
+    ``ceil(units / per_part)`` in polars; the few multi-part texts with a 2-unit character,
+    which a part boundary may not split, are counted again by :func:`sms_info`.
+    """
     single = pl.when(ucs2).then(pl.lit(UCS2_SINGLE)).otherwise(pl.lit(GSM7_SINGLE))
     part = pl.when(ucs2).then(pl.lit(UCS2_PART)).otherwise(pl.lit(GSM7_PART))
-    return (
+    ceiling = (
         pl.when(units <= single)
         .then(pl.lit(1))
         .otherwise((units + part - 1) // part)
         .cast(pl.UInt32)
     )
+    recount = (units > single) & (units != chars)  # some 2-unit character
+    parts = pl.struct(text.alias("text"), ceiling.alias("ceiling"), recount.alias("recount"))
+    return parts.map_batches(_recount, return_dtype=pl.UInt32)
+
+
+def _recount(parts: pl.Series) -> pl.Series:
+    frame = parts.struct.unnest()
+    rows = frame["recount"].fill_null(False).arg_true()
+    exact = [sms_info(text).segments for text in frame["text"].gather(rows)]
+    return frame["ceiling"].scatter(rows, pl.Series(exact, dtype=pl.UInt32))

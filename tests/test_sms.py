@@ -128,6 +128,11 @@ def test_non_gsm_chars_force_ucs2(char: str) -> None:
         ("a" * 69 + EMOJI, SmsInfo("ucs2", 71, 2)),
         ("€" + DEVANAGARI_KA, SmsInfo("ucs2", 2, 1)),  # in UCS-2 € is one unit, not two
         ("a" * 170 + "ç", SmsInfo("ucs2", 171, 3)),
+        # a part never ends inside an escape pair or a surrogate pair: one segment more
+        ("a" * 152 + "€" + "a" * 152, SmsInfo("gsm7", 306, 3)),
+        ("a" * 151 + "€" + "a" * 153, SmsInfo("gsm7", 306, 2)),
+        ("a" * 66 + EMOJI + "a" * 66, SmsInfo("ucs2", 134, 3)),
+        ("a" * 65 + EMOJI + "a" * 67, SmsInfo("ucs2", 134, 2)),
     ],
 )
 def test_examples(text: str, expected: SmsInfo) -> None:

@@ -35,7 +35,7 @@ from listprep.sms import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     encoding_expr,
-    segments_expr,
+    segments_of,
     sms_info,
     units_expr,
 )
@@ -428,8 +428,12 @@ def _with_sms_columns(frame: pl.LazyFrame, text: str) -> pl.LazyFrame:
         .with_columns(
             encoding_expr(rendered).alias(SMS_ENCODING),
             units_expr(rendered).alias(SMS_UNITS),
-            segments_expr(rendered).alias(SMS_SEGMENTS),
             rendered.str.len_chars().cast(pl.UInt32).alias(SMS_LENGTH),
+        )
+        .with_columns(
+            segments_of(
+                rendered, pl.col(SMS_UNITS), pl.col(SMS_ENCODING) == "ucs2", pl.col(SMS_LENGTH)
+            ).alias(SMS_SEGMENTS)
         )
         .drop("_rendered")
     )
