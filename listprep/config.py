@@ -222,6 +222,40 @@ class PipelineConfig:
     campaign: CampaignConfig = field(default_factory=CampaignConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
+    def __post_init__(self) -> None:
+        """What no stage config can check alone (``from_options`` builds consistent ones; a
+        config built by hand may not be, and would fail deep inside a stage)."""
+        _set(self, "channel", _enum(Channel, self.channel, "channel"))
+        _set(self, "method", _enum(Method, self.method, "method"))
+        stages = {
+            "template": self.template.channel,
+            "split": self.split.channel,
+            "normalise": self.normalise.channel,
+        }
+        for name, channel in stages.items():
+            if channel is not self.channel:
+                raise ConfigError(
+                    f"the {name} config is for {channel.value}, the run for {self.channel.value}",
+                    hint="build it with PipelineConfig.from_options(...) or prepare(...)",
+                )
+        if self.split.method is not self.method:
+            raise ConfigError(
+                f"the split config is for {self.split.method.value} lists, the run for "
+                f"{self.method.value}"
+            )
+        _check_method(self.method, self.channel, self.template.variables)
+        if self.channel is Channel.SMS and not self.template.text:
+            raise ConfigError(
+                "an SMS campaign needs its message", hint="give --template or --template-file"
+            )
+        if self.campaign.sms_type == "Promotional" and self.scrub.purpose is Purpose.TRANSACTIONAL:
+            raise ConfigError(
+                'the campaign config says sms_type = "Promotional", but --purpose transactional '
+                "skips the DND scrub",
+                hint="promotional messages must be scrubbed: drop --purpose transactional, or "
+                'set sms_type = "Transactional" if the message really is one',
+            )
+
     @classmethod
     def from_options(cls, **options: Any) -> PipelineConfig:
         """Build and validate a config from flat options (the CLI's and ``prepare``'s keywords).
@@ -360,6 +394,11 @@ def _method(value: object, channel: Channel, variables: tuple[str, ...]) -> Meth
         method = Method.DYNAMIC if variables else Method.STATIC
     else:
         method = _enum(Method, value, "method")
+    _check_method(method, channel, variables)
+    return method
+
+
+def _check_method(method: Method, channel: Channel, variables: tuple[str, ...]) -> None:
     if (channel, method) not in LIMITS:
         raise ConfigError(
             f"Exotel has no {method.value} method for {channel.value} campaigns",
@@ -370,20 +409,13 @@ def _method(value: object, channel: Channel, variables: tuple[str, ...]) -> Meth
             f"the template uses @@{variables[0]}, but {method.value} campaigns cannot personalise",
             hint="use --method dynamic (the default when the template has variables)",
         )
-    return method
 
 
 def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> None:
-    if channel is Channel.SMS:
-        if not text:
-            raise ConfigError(
-                "an SMS campaign needs its message", hint="give --template or --template-file"
-            )
-        if len(text) > SMS_TEMPLATE_MAX_CHARS:
-            raise ConfigError(
-                f"the SMS template has {len(text)} characters; Exotel allows "
-                f"{SMS_TEMPLATE_MAX_CHARS}"
-            )
+    if channel is Channel.SMS and text and len(text) > SMS_TEMPLATE_MAX_CHARS:
+        raise ConfigError(
+            f"the SMS template has {len(text)} characters; Exotel allows {SMS_TEMPLATE_MAX_CHARS}"
+        )
     if text is not None and not text.strip():
         raise ConfigError("the template is empty")
 

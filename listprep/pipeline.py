@@ -566,6 +566,11 @@ def _idle_options(cfg: PipelineConfig, inputs: Iterable[InputInfo]) -> list[str]
             f"category {cfg.scrub.category} (--category) has no effect without a DND register "
             "(--dnd)"
         )
+    if cfg.scrub.dnd and cfg.scrub.purpose is Purpose.TRANSACTIONAL:
+        idle.append(
+            "the DND registers (--dnd) were not applied: transactional messages and calls may "
+            "reach every number (--purpose transactional)"
+        )
     if cfg.read.sheet is not None and all(i.sheet is None for i in inputs):
         idle.append("sheet (--sheet) has no effect: no input is an Excel workbook")
     return idle

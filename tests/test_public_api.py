@@ -143,3 +143,52 @@ def test_a_single_path_or_region_option_is_one_item(tmp_path: Path) -> None:
     )
     assert result.lists["_e164"].to_list() == ["+919123456780"]
     assert sorted(result.rejects["reason"].to_list()) == ["dnd-full", "foreign-region"]
+
+
+@pytest.mark.parametrize(
+    ("build", "said"),
+    [
+        (lambda: listprep.PipelineConfig(channel="sms"), "template config is for voice"),
+        (
+            lambda: listprep.PipelineConfig(
+                channel="sms",
+                template=listprep.TemplateConfig(channel="sms"),
+                split=listprep.SplitConfig(channel="sms"),
+                normalise=listprep.NormaliseConfig(channel="sms"),
+            ),
+            "needs its message",
+        ),
+        (
+            lambda: listprep.PipelineConfig(template=listprep.TemplateConfig(text="Hi @@name")),
+            "cannot personalise",
+        ),
+        (lambda: listprep.PipelineConfig(method="dynamic"), "split config is for static"),
+    ],
+)
+def test_a_pipeline_config_built_by_hand_must_agree_with_itself(
+    build: Callable[[], object], said: str
+) -> None:
+    """These failed deep in a stage (a polars ColumnNotFoundError) or dropped the variable."""
+    with pytest.raises(listprep.ConfigError, match=said):
+        build()
+
+
+def test_promotional_sms_type_cannot_skip_the_dnd_scrub(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('sender_id = "ACME-P"\nsms_type = "Promotional"\n')
+    frame = pl.DataFrame({"phone": ["9876543210"]})
+    sms = {"channel": "sms", "template": "SALE 50% off", "campaign_config": config}
+    with pytest.raises(listprep.ConfigError, match="skips the DND scrub"):
+        listprep.prepare(frame, **sms, purpose="transactional")
+    assert listprep.prepare(frame, **sms).manifest["counts"]["output_rows"] == 1
+
+
+def test_registers_a_transactional_run_does_not_apply_are_named(tmp_path: Path) -> None:
+    register = tmp_path / "ncpr.csv"
+    register.write_text("number,preferences\n9876543210,0\n")
+    frame = pl.DataFrame({"phone": ["9876543210"]})
+    result = listprep.prepare(
+        frame, dnd=[register], register_date=dt.date.today(), purpose="transactional"
+    )
+    assert result.manifest["counts"]["output_rows"] == 1
+    assert any("not applied" in w for w in result.manifest["warnings"])
