@@ -24,6 +24,14 @@ REJECT_SCHEMA = pl.Schema(
 )
 
 
+Frame = pl.DataFrame | pl.LazyFrame
+"""What a stage takes: a DataFrame or a LazyFrame (it returns LazyFrames either way)."""
+
+
+def lazy(frame: Frame) -> pl.LazyFrame:
+    return frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+
+
 class StageOutput(NamedTuple):
     """What every stage returns: the rows it keeps and the rows it rejects (with reasons)."""
 

@@ -192,3 +192,25 @@ def test_registers_a_transactional_run_does_not_apply_are_named(tmp_path: Path) 
     )
     assert result.manifest["counts"]["output_rows"] == 1
     assert any("not applied" in w for w in result.manifest["warnings"])
+
+
+def test_every_stage_takes_a_dataframe_or_a_lazyframe() -> None:
+    """normalise(DataFrame) and dedupe(DataFrame) raised AttributeError; scrub and
+    check_template returned DataFrames typed as LazyFrames; split refused a LazyFrame."""
+    frame = pl.DataFrame({"phone": ["9876543210", "98765 43210", "12"], "name": ["a", "b", "c"]})
+    template = listprep.TemplateConfig(text="Hi @@name")
+    stages = [
+        listprep.normalise,
+        lambda f: listprep.check_template(f, template),
+        listprep.dedupe,
+        listprep.scrub,
+    ]
+    for eager in (True, False):
+        kept = listprep.read_sources(frame).kept.collect()
+        for stage in stages:
+            step = stage(kept if eager else kept.lazy())
+            assert isinstance(step.kept, pl.LazyFrame)
+            assert isinstance(step.rejected, pl.LazyFrame)
+            kept = step.kept.collect()
+        assert kept["_e164"].to_list() == ["+919876543210"]
+        assert listprep.split(kept if eager else kept.lazy()).height == 1

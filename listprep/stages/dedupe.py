@@ -8,7 +8,7 @@ import polars as pl
 from listprep.errors import RejectReason
 from listprep.reader import ROW_ID, SOURCE_FILE, SOURCE_ROW
 from listprep.registers import e164_key
-from listprep.rejects import StageOutput, rejects
+from listprep.rejects import Frame, StageOutput, lazy, rejects
 from listprep.stages.normalise import E164
 
 _KEY = "_dedupe_key"
@@ -73,7 +73,7 @@ class SeenNumbers:
         self._files = np.insert(self._files, at, new["file"].to_numpy())
 
 
-def dedupe(frame: pl.LazyFrame, seen: SeenNumbers | None = None) -> StageOutput:
+def dedupe(frame: Frame, seen: SeenNumbers | None = None) -> StageOutput:
     """Keep the first row of each ``_e164``; name the kept row in each duplicate's reject.
 
     With ``seen`` (numbers kept by earlier batches), a row repeating one of them is a
@@ -81,7 +81,7 @@ def dedupe(frame: pl.LazyFrame, seen: SeenNumbers | None = None) -> StageOutput:
     keys and one pass (``is_first_distinct`` in input order), then a join of the duplicates
     alone to the rows they repeat: cheaper than window functions over strings.
     """
-    ordered = frame.sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
+    ordered = lazy(frame).sort(ROW_ID, maintain_order=True)  # a split cell's numbers share a row id
     marked = ordered.with_columns(e164_key(pl.col(E164)).alias(_KEY)).collect()
     if seen is not None and len(seen):
         marked = marked.hstack(seen.lookup(marked.get_column(_KEY)))

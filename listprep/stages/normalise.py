@@ -30,7 +30,7 @@ from listprep.fastphone import (
 )
 from listprep.limits import Channel
 from listprep.reader import PHONE_RAW, ROW_ID
-from listprep.rejects import StageOutput, rejects
+from listprep.rejects import Frame, StageOutput, lazy, rejects
 
 __all__ = [
     "E164",
@@ -67,9 +67,9 @@ def classify_values(
     return classify_table(values, config)
 
 
-def normalise(frame: pl.LazyFrame, config: NormaliseConfig = NormaliseConfig()) -> StageOutput:
+def normalise(frame: Frame, config: NormaliseConfig = NormaliseConfig()) -> StageOutput:
     """Add ``_e164`` and ``_number_type``; reject cells that are not dialable numbers."""
-    data = frame.collect()
+    data = lazy(frame).collect()
     if config.multi is MultiPolicy.SPLIT:  # a cell may make several rows: join on the value
         table = classify_table(data[PHONE_RAW], config)
         joined = data.join(table, on=PHONE_RAW, how="left", maintain_order="left")

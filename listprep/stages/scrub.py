@@ -19,7 +19,7 @@ import polars as pl
 from listprep.config import Purpose, ScrubConfig
 from listprep.errors import RejectReason
 from listprep.registers import ALLOWED, KEY, LIST_NAME, Register, e164_key, load_register
-from listprep.rejects import StageOutput, rejects
+from listprep.rejects import Frame, StageOutput, lazy, rejects
 from listprep.stages.normalise import E164
 
 
@@ -50,7 +50,7 @@ def combine_suppressions(lists: Sequence[Register]) -> pl.DataFrame | None:
 
 
 def scrub(
-    frame: pl.LazyFrame,
+    frame: Frame,
     config: ScrubConfig = ScrubConfig(),
     *,
     dnd: DndLookup | Sequence[DndLookup] | None = None,
@@ -71,7 +71,7 @@ def scrub(
         suppress = combine_suppressions(
             [load_register(p, config.region, suppression=True) for p in config.suppress]
         )
-    keyed = frame.with_columns(e164_key(pl.col(E164)).alias(KEY))
+    keyed = lazy(frame).with_columns(e164_key(pl.col(E164)).alias(KEY))
     listed = pl.lit(None, pl.String)
     allowed = pl.lit(None, pl.UInt16)
     if suppress is not None:

@@ -62,7 +62,7 @@ def plan_sizes(
 
 
 def split(
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | pl.LazyFrame,
     config: SplitConfig = SplitConfig(),
     *,
     row_bytes: pl.Series | None = None,
@@ -76,7 +76,7 @@ def split(
     splits the contacts into balanced days, each with campaigns of its own; without it all
     lists of the run are balanced together.
     """
-    ordered = frame.sort(ROW_ID, maintain_order=True)
+    ordered = frame.lazy().sort(ROW_ID, maintain_order=True).collect()
     rows = ordered.height
     days = balanced_sizes(rows, math.ceil(rows / day_capacity)) if day_capacity and rows else [rows]
     per_campaign = 1 if config.method is Method.INLINE else config.max_lists

@@ -30,7 +30,7 @@ from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
 from listprep.privacy import mask, mask_digit_runs
 from listprep.reader import ROW_ID, Source, header_key, open_sources, shown_headers
-from listprep.rejects import StageOutput, no_rejects, rejects
+from listprep.rejects import Frame, StageOutput, lazy, no_rejects, rejects
 from listprep.sms import (
     GSM7_BASIC,
     GSM7_EXTENSION,
@@ -440,7 +440,7 @@ def _with_sms_columns(frame: pl.LazyFrame, text: str) -> pl.LazyFrame:
 
 
 def check_template(
-    frame: pl.LazyFrame,
+    frame: Frame,
     config: TemplateConfig = TemplateConfig(),
     *,
     rule_failures: pl.DataFrame | None = None,
@@ -450,6 +450,7 @@ def check_template(
     Defaults fill empty cells first. ``rule_failures`` is :func:`column_check_failures`
     computed ahead on a cheaper frame; without it the column rules are validated here.
     """
+    frame = lazy(frame)
     if not config.text:
         return StageOutput(frame, no_rejects())
     validate_template(config, frame.collect_schema().names())
