@@ -10,6 +10,7 @@ import json
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,12 +21,12 @@ import click
 from listprep import __version__
 from listprep.config import PipelineConfig, Purpose
 from listprep.dndindex import build_index, open_index
-from listprep.errors import ListprepError, did_you_mean
+from listprep.errors import ListprepError, ListprepWarning, did_you_mean
 from listprep.inspect import inspect_sources, inspect_text
 from listprep.limits import Channel, Method
 from listprep.pipeline import prepare_to
 from listprep.registers import bad_rows_warning
-from listprep.report import summary_row
+from listprep.report import summary_row, summary_text
 from listprep.stages.template import template_report
 from listprep.writer import output_error
 
@@ -405,7 +406,9 @@ def prepare_command(
         raise click.UsageError("give at least one INPUT file (or 'inputs' in --config)")
     progress = Progress(enabled=not quiet and (verbose or sys.stderr.isatty()), timings=verbose)
     try:
-        result = prepare_to(outdir, list(inputs), force=force, progress=progress, **options)
+        with warnings.catch_warnings():  # printed below, as the CLI's own lines
+            warnings.simplefilter("ignore", ListprepWarning)
+            result = prepare_to(outdir, list(inputs), force=force, progress=progress, **options)
     except Exception as exc:  # every failure becomes a clear exit: see _fail
         _fail(exc, debug)
         return
@@ -415,7 +418,7 @@ def prepare_command(
     if as_json:
         click.echo(json.dumps(result.manifest["counts"], indent=2))
     elif not quiet:
-        click.echo(repr(result))
+        click.echo(summary_text(result.manifest, warnings=False))
         for old, new in result.manifest["renamed_headers"].items():
             click.echo(summary_row("renamed", f"{old!r} -> {new}"))
         files = ["lists/"] if result.manifest["lists"] else []  # inline: numbers in requests

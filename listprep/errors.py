@@ -59,6 +59,12 @@ class ListprepError(Exception):
         return f"{text}\n  hint: {mask_digit_runs(self.hint)}" if self.hint else text
 
 
+class ListprepWarning(UserWarning):
+    """A run's warning (a stale register, contacts that would pause at the window's end …),
+    raised through :mod:`warnings` by ``prepare`` and ``prepare_to`` so that a job's logs
+    show it; the manifest lists them too."""
+
+
 class InputError(ListprepError):
     """An input (file, frame, register) is missing, unreadable or unusable."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from listprep.dndindex import (
     load_dnd,
     report_register,
 )
-from listprep.errors import ConfigError
+from listprep.errors import ConfigError, ListprepWarning
 from listprep.fastphone import warm_up
 from listprep.limits import Channel, Method
 from listprep.lists import (
@@ -160,6 +161,7 @@ def prepare(
     cfg = _config(config, options)
     outputs = InMemory(redact=cfg.output.redact_rejects)
     manifest, lists = _execute(sources, cfg, progress, outputs)
+    _warn(manifest)
     kept = pl.concat(outputs.kept)  # a frame of no rows still makes one batch
     return Result(
         lists=kept.hstack(lists.select(CAMPAIGN, CHUNK, DAY)).drop(ROW_ID),
@@ -191,7 +193,13 @@ def prepare_to(
         outputs = OnDisk(staging, redact=cfg.output.redact_rejects)
         manifest, _ = _execute(sources, cfg, progress, outputs)
         outputs.close()
+    _warn(manifest)
     return Written(outdir=Path(outdir), manifest=manifest)
+
+
+def _warn(manifest: Mapping[str, Any]) -> None:
+    for message in manifest["warnings"]:
+        warnings.warn(message, ListprepWarning, stacklevel=3)
 
 
 def _files_read(manifest: Mapping[str, Any]) -> list[str]:

@@ -20,8 +20,9 @@ def funnel(manifest: dict[str, Any]) -> list[tuple[str, int]]:
     return [(label, stages[stage][key]) for label, stage, key in FUNNEL]
 
 
-def summary_text(manifest: dict[str, Any]) -> str:
-    """A compact two-column table: the funnel, what came out, rejects by reason, estimates."""
+def summary_text(manifest: dict[str, Any], *, warnings: bool = True) -> str:
+    """A compact two-column table: the funnel, what came out, rejects by reason, estimates,
+    and the run's warnings (the CLI prints those apart, on stderr)."""
     counts, estimate = manifest["counts"], manifest["estimate"]
     rows = [(label, f"{n:,}") for label, n in funnel(manifest)]
     rows.append(
@@ -53,6 +54,8 @@ def summary_text(manifest: dict[str, Any]) -> str:
                 f"{hours} at {estimate['sms_per_minute']}/min",
             )
         )
+    if warnings:
+        rows += [("warning", warning) for warning in manifest["warnings"]]
     title = f"listprep: {manifest['channel']} campaign, {manifest['method']} lists"
     return "\n".join([title, *(summary_row(label, value) for label, value in rows)])
 
@@ -73,8 +76,15 @@ def summary_html(manifest: dict[str, Any]) -> str:
         f"{manifest['counts']['input_rows']:,} rows</p>"
         f"<div>{bar_chart(funnel(manifest), '#2680c2', width=640)}</div>"
         f"<p><em>rejected, by reason</em></p>"
-        f"<div>{bar_chart(reasons, '#d64545', width=640)}</div></div>"
+        f"<div>{bar_chart(reasons, '#d64545', width=640)}</div>{_warning_list(manifest)}</div>"
     )
+
+
+def _warning_list(manifest: dict[str, Any]) -> str:
+    if not manifest["warnings"]:
+        return ""
+    items = "".join(f"<li>{html.escape(w)}</li>" for w in manifest["warnings"])
+    return f"<p><em>warnings</em></p><ul>{items}</ul>"
 
 
 # --- report.html -------------------------------------------------------------------------------

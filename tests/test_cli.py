@@ -362,3 +362,20 @@ def test_a_run_with_no_contacts_names_only_the_files_it_wrote(
     assert result.exit_code == 0, result.output
     assert "(rejects.csv, manifest.json, report.html)" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "rejects.csv", "report.html"]
+
+
+def test_a_warning_is_printed_once_as_the_clis_own_line(
+    runner: CliRunner, write_csv: Any, tmp_path: Path
+) -> None:
+    path = write_csv([["phone"], ["9876543210"]])
+    register = tmp_path / "ncpr.csv"
+    register.write_text("number,preferences\n9876543210,0\n")
+    result = prepare(
+        runner, str(path), "-o", str(tmp_path / "out"), "--dnd", str(register),
+        "--register-date", "2026-11-30", "--purpose", "transactional",
+        env={"SOURCE_DATE_EPOCH": "1796083200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.count("not applied") == 1, result.output
+    assert "warning: the DND registers" in result.output
+    assert "ListprepWarning" not in result.output

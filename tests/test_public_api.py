@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import importlib
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -45,6 +47,7 @@ EXPECTED = {
     "ListprepError",
     "InputError",
     "ConfigError",
+    "ListprepWarning",
     "TemplateError",
     "OutputError",
     "RejectReason",
@@ -214,3 +217,18 @@ def test_every_stage_takes_a_dataframe_or_a_lazyframe() -> None:
             kept = step.kept.collect()
         assert kept["_e164"].to_list() == ["+919876543210"]
         assert listprep.split(kept if eager else kept.lazy()).height == 1
+
+
+def test_a_runs_warnings_reach_a_library_user(tmp_path: Path) -> None:
+    """They were only in manifest['warnings']: not in repr, the notebook view or the log."""
+    register = tmp_path / "ncpr.csv"
+    register.write_text("number,preferences\n9876543210,0\n")
+    frame = pl.DataFrame({"phone": ["9876543210"]})
+    options: dict[str, Any] = {"dnd": [register], "purpose": "transactional"}
+    with pytest.warns(listprep.ListprepWarning, match="not applied"):
+        result = listprep.prepare(frame, register_date=dt.date.today(), **options)
+    (warning,) = [w for w in result.manifest["warnings"] if "not applied" in w]
+    assert warning in repr(result)
+    assert html.escape(warning) in result._repr_html_()
+    with pytest.warns(listprep.ListprepWarning, match="not applied"):
+        listprep.prepare_to(tmp_path / "out", frame, register_date=dt.date.today(), **options)
