@@ -8,6 +8,7 @@ is the global input order that every later stage sorts and dedupes by.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import gzip
 import hashlib
@@ -331,7 +332,7 @@ def _open(source: Source, index: int, count: int, config: ReadConfig) -> _Opened
                 column=str(column),
                 hint="make it text first (e.g. pl.col(...).list.join(', ')), or drop it",
             )
-        text = source.rename({c: str(c) for c in source.columns}).select(pl.all().cast(pl.String))
+        text = _as_shown(source.rename({c: str(c) for c in source.columns}))
         text = _strip_headers(text, name).with_columns(
             pl.int_range(1, text.height + 1, dtype=pl.Int64).alias(SOURCE_ROW)
         )
@@ -457,6 +458,34 @@ def _load_excel(path: Path, name: str, sheet: str | int | None) -> tuple[pl.Data
 
 
 _TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?$"
+
+
+def _as_shown(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame's cells as text, the way a spreadsheet shows them: polars would write
+    ``1500.0``, ``2026-12-05 00:00:00.000000`` and ``NaN`` into messages. Whole floats lose
+    ``.0`` (a pandas int column with a gap is float), NaN is empty, a timestamp column all at
+    midnight is dates, other timestamps lose their fractions (and are shown in their zone)."""
+    columns = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if dtype.is_float():
+            whole = (column == column.round(0)) & (column.abs() < 2**53)
+            column = (
+                pl.when(column.is_nan())
+                .then(None)
+                .when(whole)
+                .then(column.cast(pl.Int64).cast(pl.String))
+                .otherwise(column.cast(pl.String))
+            )
+        elif isinstance(dtype, pl.Datetime):
+            midnight = frame[name].dt.time().drop_nulls() == dt.time(0)
+            column = (
+                column.dt.date().cast(pl.String)
+                if midnight.all()
+                else column.dt.strftime("%Y-%m-%d %H:%M:%S")
+            )
+        columns.append(column.cast(pl.String).alias(name))
+    return frame.select(columns)
 
 
 def _dates_as_shown(frame: pl.DataFrame) -> pl.DataFrame:

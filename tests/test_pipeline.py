@@ -8,6 +8,7 @@ inputs give the same bytes.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -517,3 +518,21 @@ def test_options_this_run_cannot_use_are_warned(options: dict[str, Any], said: s
     assert [w for w in result.manifest["warnings"] if said in w] != []
     plain = listprep.prepare(pl.DataFrame({"phone": ["9876543210"]}))
     assert [w for w in plain.manifest["warnings"] if "has no effect" in w] == []
+
+
+def test_frame_cells_read_as_a_spreadsheet_shows_them() -> None:
+    """polars wrote 1500.0, 2026-12-05 00:00:00.000000 and NaN into the messages."""
+    frame = pl.DataFrame(
+        {
+            "phone": [9876543210.0, 9123456780.0, float("nan")],
+            "amt": [1500.0, 1500.5, 7.0],
+            "due": [dt.datetime(2026, 12, 5), dt.datetime(2026, 12, 6), None],
+            "at": [dt.datetime(2026, 12, 5, 10, 30, 0, 123), None, None],
+        }
+    )
+    result = listprep.prepare(frame, channel="sms", template="Rs @@amt by @@due. -ACME")
+    assert result.lists.select("phone", "amt", "due", "at").rows() == [
+        ("9876543210", "1500", "2026-12-05", "2026-12-05 10:30:00"),
+        ("9123456780", "1500.5", "2026-12-06", None),
+    ]
+    assert result.rejects["reason"].to_list() == ["empty"], "NaN is an empty cell"
