@@ -343,8 +343,9 @@ def check_window(config: CampaignConfig, schedule: Schedule) -> None:
             continue
         local = moment.astimezone(IST)
         if not start_ok <= local.time() <= end_ok:
+            shown = f"{local:%H:%M:%S}" if local.second or local.microsecond else f"{local:%H:%M}"
             raise ConfigError(
-                f"the campaign {label} at {local:%H:%M} IST, outside promotional calling hours "
+                f"the campaign {label} at {shown} IST, outside promotional calling hours "
                 f"{start_ok:%H:%M}-{end_ok:%H:%M}",
                 hint="move the schedule, or set calling_window if your rules differ",
             )

@@ -33,6 +33,13 @@ from listprep.writer import output_error
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
+def _name_value(text: str) -> str:
+    """A ``--default``: a value of the wrong form is a usage error (exit 2), as for numbers."""
+    if "=" not in text:
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE (e.g. first_name=Customer)")
+    return text
+
+
 def _choice(kind: type[Channel] | type[Method] | type[Purpose]) -> click.Choice[str]:
     return click.Choice([m.value for m in kind], case_sensitive=False)
 
@@ -129,6 +136,7 @@ _TEMPLATE_OPTIONS = [
         "defaults",
         multiple=True,
         metavar="NAME=VALUE",
+        callback=lambda _ctx, _param, value: tuple(_name_value(v) for v in value),
         help="Send VALUE where @@NAME is empty (also written into the list). Repeatable.",
     ),
     click.option(

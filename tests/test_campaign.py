@@ -164,6 +164,7 @@ def test_json_and_toml_files_give_the_same_config(tmp_path: Path) -> None:
         ("2026-12-01T20:00:00+05:30", "2026-12-01T21:30:00+05:30", False),
         ("2026-12-01T04:30:00+00:00", "2026-12-01T06:00:00+00:00", True),  # 10:00-11:30 IST
         ("2026-12-01T10:00:00+05:30", "2026-12-02T11:00:00+05:30", False),  # overnight
+        ("2026-12-01T10:00:00+05:30", "2026-12-01T21:00:01+05:30", False),  # said as 21:00:01
     ],
 )
 def test_promotional_calling_window(start: str, end: str, ok: bool) -> None:
@@ -171,8 +172,10 @@ def test_promotional_calling_window(start: str, end: str, ok: bool) -> None:
     if ok:
         check_window(config, config.schedule)
     else:
-        with pytest.raises(ConfigError):
+        with pytest.raises(ConfigError) as info:
             check_window(config, config.schedule)
+        if end.endswith(":01+05:30"):
+            assert "ends at 21:00:01 IST" in str(info.value)
 
 
 def test_outside_window_fails_promotional_but_not_transactional(tmp_path: Path) -> None:

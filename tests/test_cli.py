@@ -379,3 +379,14 @@ def test_a_warning_is_printed_once_as_the_clis_own_line(
     assert result.output.count("not applied") == 1, result.output
     assert "warning: the DND registers" in result.output
     assert "ListprepWarning" not in result.output
+
+
+def test_a_default_without_a_value_is_a_usage_error(
+    runner: CliRunner, write_csv: Any, tmp_path: Path
+) -> None:
+    path = write_csv([["phone", "name"], ["9876543210", "Asha"]])
+    args = [str(path), "-o", str(tmp_path / "out"), "--template", "Hi @@name"]
+    result = prepare(runner, *args, "--default", "name")
+    assert result.exit_code == 2, result.output
+    assert "NAME=VALUE" in result.output
+    assert prepare(runner, *args, "--default", "name=Customer").exit_code == 0
