@@ -214,6 +214,11 @@ def _files_read(manifest: Mapping[str, Any]) -> list[str]:
 
 
 def _config(config: PipelineConfig | None, options: dict[str, Any]) -> PipelineConfig:
+    if config is not None and not isinstance(config, PipelineConfig):
+        raise ConfigError(
+            f"config must be a PipelineConfig, not a {type(config).__name__}",
+            hint="give options as keywords: prepare(source, channel='sms', ...)",
+        )
     if config is not None and options:
         raise ConfigError("give a PipelineConfig or keyword options, not both")
     return config or PipelineConfig.from_options(**options)

@@ -261,7 +261,14 @@ def source_list(sources: Source | Iterable[Source]) -> list[Source]:
             "a Series is one column, not a table of contacts",
             hint="pass the DataFrame it came from, or series.to_frame()",
         )
-    return [sources] if _is_single(sources) else list(sources)  # type: ignore[arg-type]
+    if _is_single(sources):
+        return [sources]
+    if not isinstance(sources, Iterable):
+        raise InputError(
+            f"cannot read a {type(sources).__name__}",
+            hint="give a path, a polars or pandas DataFrame, a LazyFrame, or a list of them",
+        )
+    return list(sources)
 
 
 def _is_single(sources: object) -> bool:

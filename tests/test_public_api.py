@@ -232,3 +232,23 @@ def test_a_runs_warnings_reach_a_library_user(tmp_path: Path) -> None:
     assert html.escape(warning) in result._repr_html_()
     with pytest.warns(listprep.ListprepWarning, match="not applied"):
         listprep.prepare_to(tmp_path / "out", frame, register_date=dt.date.today(), **options)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: listprep.prepare(None), listprep.InputError),
+        (lambda: listprep.prepare(5), listprep.InputError),
+        (lambda: listprep.read_sources(None), listprep.InputError),
+        (
+            lambda: listprep.prepare(pl.DataFrame({"phone": ["1"]}), {"channel": "sms"}),
+            listprep.ConfigError,
+        ),
+    ],
+)
+def test_arguments_of_the_wrong_type_are_listprep_errors(
+    call: Callable[[], object], error: type[Exception]
+) -> None:
+    """They raised TypeError (not iterable) and AttributeError ('dict' has no 'output')."""
+    with pytest.raises(error):
+        call()
