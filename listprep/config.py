@@ -164,10 +164,7 @@ class SplitConfig:
     def __post_init__(self) -> None:
         _set(self, "channel", _enum(Channel, self.channel, "channel"))
         _set(self, "method", _enum(Method, self.method, "method"))
-        if (self.channel, self.method) not in LIMITS:
-            raise ConfigError(
-                f"Exotel has no {self.method.value} method for {self.channel.value} campaigns"
-            )
+        _check_method(self.method, self.channel, ())
         limit = self.limit
         caps = (
             ("list_rows", limit.rows_per_list),
@@ -490,13 +487,14 @@ def _paths(value: object) -> tuple[Path, ...]:
 
 
 def _whole(value: object, name: str) -> int:
-    try:
-        number = int(cast(str, value))
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
-    if number != value and str(number) != str(value).strip():
-        raise ConfigError(f"{name} must be a whole number, not {value!r}")
-    return number
+    """An int, a float with nothing after the point, or digits as text (a TOML or form value)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        return int(value)
+    raise ConfigError(f"{name} must be a whole number, not {value!r}")
 
 
 def _at_least_one(value: object, name: str) -> int:
