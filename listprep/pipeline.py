@@ -584,6 +584,19 @@ def _idle_options(cfg: PipelineConfig, inputs: Iterable[InputInfo]) -> list[str]
             "the DND registers (--dnd) were not applied: transactional messages and calls may "
             "reach every number (--purpose transactional)"
         )
+    voice_only = [
+        name
+        for name, given in (
+            ("retries (--retries)", cfg.campaign.retries.number_of_retries > 0),
+            ("throttle (--throttle)", cfg.campaign.throttle is not None),
+        )
+        if given
+    ]
+    if cfg.channel is Channel.SMS and voice_only:
+        idle.append(
+            f"{' and '.join(voice_only)} apply to voice campaigns: an SMS campaign sends at "
+            "sms_per_minute and does not retry"
+        )
     if cfg.read.sheet is not None and all(i.sheet is None for i in inputs):
         idle.append("sheet (--sheet) has no effect: no input is an Excel workbook")
     return idle

@@ -74,14 +74,14 @@ class Staging:
             raise OutputError(
                 "the output path exists and is not a folder",
                 file=str(target),
-                hint="give -o a folder name (new, or empty, or with --force)",
+                hint="give -o (outdir) a folder name: new, empty, or with --force (force=True)",
             )
         if target.is_dir() and any(target.iterdir()):
             if not self.force:
                 raise OutputError(
                     "the output folder is not empty",
                     file=str(target),
-                    hint="choose a new folder, or pass --force to replace it",
+                    hint="choose a new folder, or pass --force (force=True) to replace it",
                 )
             _check_replaceable(target, self.inputs)
         parent = target.absolute().parent

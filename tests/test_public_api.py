@@ -252,3 +252,13 @@ def test_arguments_of_the_wrong_type_are_listprep_errors(
     """They raised TypeError (not iterable) and AttributeError ('dict' has no 'output')."""
     with pytest.raises(error):
         call()
+
+
+def test_voice_settings_given_to_an_sms_run_are_named() -> None:
+    frame = pl.DataFrame({"phone": ["9876543210"]})
+    sms: dict[str, Any] = {"channel": "sms", "template": "Hi", "purpose": "transactional"}
+    plain = listprep.prepare(frame, **sms)
+    assert plain.manifest["warnings"] == []
+    result = listprep.prepare(frame, **sms, retries=2, retry_interval_mins=10, throttle=20)
+    (warning,) = result.manifest["warnings"]
+    assert "retries (--retries) and throttle (--throttle) apply to voice" in warning

@@ -28,6 +28,7 @@ from listprep.config import VARIABLE_RE, PipelineConfig, TemplateConfig
 from listprep.dlt import check_dlt
 from listprep.errors import RejectReason, TemplateError
 from listprep.limits import Channel, Method
+from listprep.phone import INVISIBLE_CHARS
 from listprep.privacy import mask, mask_digit_runs
 from listprep.reader import ROW_ID, Source, header_key, open_sources, shown_headers
 from listprep.rejects import Frame, StageOutput, lazy, no_rejects, rejects
@@ -315,8 +316,13 @@ def render_expr(text: str) -> pl.Expr:
     return pl.concat_str(parts)
 
 
+_NOTHING_SHOWN = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + INVISIBLE_CHARS
+
+
 def _blank(column: str) -> pl.Expr:
-    return pl.col(column).fill_null("").str.strip_chars() == ""
+    """Empty to a reader: white space and invisible characters (a zero-width space alone
+    would be sent, and would make the whole SMS UCS-2)."""
+    return pl.col(column).fill_null("").str.strip_chars(_NOTHING_SHOWN) == ""
 
 
 def apply_defaults(frame: pl.LazyFrame, config: TemplateConfig) -> pl.LazyFrame:

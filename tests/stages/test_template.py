@@ -49,7 +49,7 @@ def test_unknown_variable_with_no_near_miss_still_lists_headers() -> None:
     assert "first_name" in str(info.value)
 
 
-@pytest.mark.parametrize("empty", ["", "   ", None, "\t"])
+@pytest.mark.parametrize("empty", ["", "   ", None, "\t", "\u200b", " \u00a0\ufeff ", "\u3000"])
 def test_empty_variable_is_rejected_naming_the_column(empty: str | None) -> None:
     frame = frame_of({"first_name": ["Asha", empty], "due_date": ["05-Dec-2026", "06-Dec-2026"]})
     out = check_template(frame, sms("Dear @@first_name, due on @@due_date"))
