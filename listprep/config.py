@@ -241,6 +241,14 @@ class PipelineConfig:
                 f"{self.method.value}"
             )
         _check_method(self.method, self.channel, self.template.variables)
+        if self.output.escape_formulas and self.method is Method.DYNAMIC:
+            raise ConfigError(
+                "--escape-formulas would change the messages: a dynamic list holds only the "
+                "number and the @@variables, whose cells are the text Exotel sends ('-500' "
+                'would go out as "\'-500")',
+                hint="leave --escape-formulas out for dynamic campaigns (rejects.csv is "
+                "always escaped)",
+            )
         if self.channel is Channel.SMS and not self.template.text:
             raise ConfigError(
                 "an SMS campaign needs its message", hint="give --template or --template-file"

@@ -146,14 +146,15 @@ def test_escape_formulas_neutralises_list_files_but_not_numbers(
     ]
 
 
-def test_escape_formulas_in_dynamic_lists(write_csv: WriteCsv) -> None:
-    path = write_csv([["first_name", "phone"], ["=1+1", "9876543210"], ["Asha", "9812345678"]])
-    result = listprep.prepare(str(path), template="Hi @@first_name", escape_formulas=True)
+def test_escape_formulas_is_refused_for_dynamic_lists(write_csv: WriteCsv) -> None:
+    """A dynamic list holds the number and the variables: escaping their cells changed the
+    messages (and the SMS length was counted on the unescaped text)."""
+    path = write_csv([["first_name", "phone"], ["-500", "9876543210"], ["Asha", "9812345678"]])
+    with pytest.raises(listprep.ConfigError, match="would change the messages"):
+        listprep.prepare(str(path), template="Hi @@first_name", escape_formulas=True)
+    result = listprep.prepare(str(path), template="Hi @@first_name")
     rows = read_csv(result.files["lists/campaign-01/list-01.csv"])
-    assert [(r["number"], r["first_name"]) for r in rows] == [
-        ("+919876543210", "'=1+1"),
-        ("+919812345678", "Asha"),
-    ]
+    assert [r["first_name"] for r in rows] == ["-500", "Asha"], "the cells as given"
 
 
 # --- phone numbers never leak ---------------------------------------------------------------
