@@ -75,4 +75,5 @@ def mask_digit_runs(text: str) -> str:
 
 
 def _mask_match(match: re.Match[str]) -> str:
-    return mask(match.group())
+    text = match.group()
+    return ("+" if text.startswith("+") else "") + mask(text)  # +91XXXXXXXX10 stays E.164-like

@@ -81,7 +81,7 @@ def test_samples_never_show_a_phone_number(runner: CliRunner, write_csv: WriteCs
     code, out = check(runner, "--template", "@@mobile @@note", str(write_csv(rows)), "--json")
     assert code == 0, out
     samples = json.loads(out)["samples"]
-    assert samples == ["98XXXXXX10 alt 91XXXXXXXX19", "98XXXXXX11 x"]
+    assert samples == ["98XXXXXX10 alt +91XXXXXXXX19", "98XXXXXX11 x"]
     assert not re.search(r"\d{5}", " ".join(samples))
 
 
@@ -137,4 +137,4 @@ def test_number_variable_renders_the_e164_number_as_prepare_does(
     assert report["rejected_by_reason"] == {"invalid": 1}
     assert report["headers"]["matched"] == ["first_name"]
     assert report["length"] == {"min": 27, "max": 27}  # "Hi Asha, call " + 13 characters
-    assert report["samples"] == ["Hi Asha, call 91XXXXXXXX10"]
+    assert report["samples"] == ["Hi Asha, call +91XXXXXXXX10"]

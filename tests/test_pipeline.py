@@ -536,3 +536,11 @@ def test_frame_cells_read_as_a_spreadsheet_shows_them() -> None:
         ("9123456780", "1500.5", "2026-12-06", None),
     ]
     assert result.rejects["reason"].to_list() == ["empty"], "NaN is an empty cell"
+
+
+def test_an_unknown_variable_lists_the_inputs_headers_only() -> None:
+    """@@number is Exotel's own variable, not a header the input has: it was listed."""
+    frame = pl.DataFrame({"phone": ["9876543210"], "name": ["Asha"]})
+    with pytest.raises(TemplateError) as info:
+        listprep.prepare(frame, template="Hi @@nmae")
+    assert "headers found: 'phone', 'name'\n" in str(info.value) + "\n"

@@ -200,7 +200,7 @@ def _check_variables_exist(
     columns_text = f"a column {unknown[0]!r}" if len(unknown) == 1 else "those columns"
     raise TemplateError(
         f"the template uses {names}, but no input has {columns_text}; "
-        f"headers found: {shown_headers(available)}",
+        f"headers found: {shown_headers([c for c in available if c != NUMBER_VARIABLE])}",
         column=unknown[0],
         hint=" ".join(_unknown_hint(v, text, available, renamed) for v in unknown),
     )
