@@ -544,3 +544,12 @@ def test_an_unknown_variable_lists_the_inputs_headers_only() -> None:
     with pytest.raises(TemplateError) as info:
         listprep.prepare(frame, template="Hi @@nmae")
     assert "headers found: 'phone', 'name'\n" in str(info.value) + "\n"
+
+
+def test_a_row_too_large_for_the_byte_cap_is_named() -> None:
+    frame = pl.DataFrame({"phone": ["9876543210", "9123456780"], "name": ["Asha", "B" * 200]})
+    with pytest.raises(listprep.ConfigError) as info:
+        listprep.prepare(frame, max_list_bytes=100)
+    assert info.value.file == "<frame>"
+    assert info.value.row == 2
+    assert "215 bytes as written" in str(info.value)

@@ -14,7 +14,7 @@ import polars as pl
 from listprep.config import SplitConfig
 from listprep.errors import ConfigError
 from listprep.limits import Method
-from listprep.reader import ROW_ID
+from listprep.reader import ROW_ID, SOURCE_FILE, SOURCE_ROW
 
 CAMPAIGN = "_campaign"
 CHUNK = "_chunk"
@@ -84,6 +84,8 @@ def split(
     chunk_of: list[int] = []
     day_of: list[int] = []
     list_sizes: list[int] = []
+    if row_bytes is not None and config.max_bytes is not None:
+        _refuse_a_row_too_large(ordered, row_bytes, config.max_bytes, header_bytes)
     start = first_campaign = 0
     for day, size in enumerate(days, start=1):
         day_bytes = row_bytes.slice(start, size) if row_bytes is not None else None
@@ -104,4 +106,21 @@ def split(
         spread(campaign_of).alias(CAMPAIGN),
         spread(chunk_of).alias(CHUNK),
         spread(day_of).alias(DAY),
+    )
+
+
+def _refuse_a_row_too_large(
+    frame: pl.DataFrame, row_bytes: pl.Series, max_bytes: int, header_bytes: int
+) -> None:
+    """No list can hold a row larger than the byte cap: name the first such row."""
+    big = (row_bytes > max_bytes - header_bytes).arg_true()
+    if big.len() == 0 or not {SOURCE_FILE, SOURCE_ROW} <= set(frame.columns):
+        return  # (plan_sizes refuses it too, without a place to name)
+    first = frame.row(int(big[0]), named=True)
+    raise ConfigError(
+        f"a row is {int(row_bytes[int(big[0])]):,} bytes as written, more than the "
+        f"{max_bytes:,}-byte list limit leaves after the header",
+        file=str(first[SOURCE_FILE]),
+        row=int(first[SOURCE_ROW]),
+        hint="raise --max-list-bytes, or shorten that row's long cells",
     )
