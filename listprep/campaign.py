@@ -347,7 +347,8 @@ def check_window(config: CampaignConfig, schedule: Schedule) -> None:
             raise ConfigError(
                 f"the campaign {label} at {shown} IST, outside promotional calling hours "
                 f"{start_ok:%H:%M}-{end_ok:%H:%M}",
-                hint="move the schedule, or set calling_window if your rules differ",
+                hint="move the schedule; for a transactional campaign (OTPs, alerts) give "
+                "--purpose transactional; or set calling_window if your rules differ",
             )
     if schedule.start and schedule.end:
         if schedule.start.astimezone(IST).date() != schedule.end.astimezone(IST).date():

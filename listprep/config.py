@@ -6,6 +6,7 @@ its config, and the manifest can record exactly what was asked.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -495,9 +496,10 @@ def _paths(value: object) -> tuple[Path, ...]:
 
 
 def _whole(value: object, name: str) -> int:
-    """An int, a float with nothing after the point, or digits as text (a TOML or form value)."""
-    if isinstance(value, int):
-        return value
+    """An int (numpy's too, not a bool), a float with nothing after the point, or digits as
+    text (a TOML or form value)."""
+    if not isinstance(value, bool) and hasattr(value, "__index__"):
+        return operator.index(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):

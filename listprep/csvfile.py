@@ -188,7 +188,8 @@ class CsvStream:
     # -- blocks of whole lines ----------------------------------------------------------------
 
     def _block(self, size: int) -> bytes:
-        """The next ``size`` bytes or so, up to a line end (or to the end of the file).
+        """The next ``size`` bytes or so, up to the first line end from byte ``size`` on (or
+        to the end of the file).
 
         The bytes are copied once, into the block: a batch is tens of MB, and each extra
         copy of it cost page faults as well as the copy.
@@ -198,19 +199,19 @@ class CsvStream:
         if have < size:
             pieces.append(self._read(size - have))
         extra = 1 << 12
-        while (cut := pieces[-1].rfind(b"\n")) < 0:  # read on to a line's end
+        while (end := _line_end(pieces, size - 1)) is None:  # read on to the line's end
             more = self._read(extra)
             if not more:
                 return b"".join(pieces)
             pieces.append(more)
             extra *= 2  # a long line: fewer reads
-        last = pieces.pop()
-        tail = last[cut + 1 :]
+        index, cut = end
+        rest = [pieces[index][cut + 1 :], *pieces[index + 1 :]]
         ahead = self._read(size // 4)
-        if len(tail) + len(ahead) < size // 4:  # the file ends within a quarter batch
-            return b"".join([*pieces, last, ahead])  # (a short read is the end): no tiny batch
-        self._pending = [tail, ahead]
-        return b"".join([*pieces, memoryview(last)[: cut + 1]])
+        if sum(len(piece) for piece in rest) + len(ahead) < size // 4:  # the file ends soon
+            return b"".join([*pieces, ahead])  # (a short read is the end): no tiny last batch
+        self._pending = [*rest, ahead]
+        return b"".join([*pieces[:index], memoryview(pieces[index])[: cut + 1]])
 
     def _read(self, size: int) -> bytes:
         data = self._handle.read(size)
@@ -394,6 +395,17 @@ class CsvStream:
         )
         self.blank_lines += parsed.blank_lines
         return parsed
+
+
+def _line_end(pieces: list[bytes], start: int) -> tuple[int, int] | None:
+    """(piece, offset) of the first line end at or after byte ``start`` of the pieces joined."""
+    offset = 0
+    for index, piece in enumerate(pieces):
+        found = piece.find(b"\n", max(start - offset, 0))
+        if found >= 0:
+            return index, found
+        offset += len(piece)
+    return None
 
 
 def _first_invalid_utf8(data: bytes) -> int:

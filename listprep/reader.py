@@ -16,7 +16,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple, TypeGuard, cast
@@ -322,15 +322,33 @@ def _collect(frame: pl.LazyFrame, name: str) -> pl.DataFrame:
         ) from None
 
 
+def _from_pandas(frame: Any, name: str) -> pl.DataFrame:
+    """A pandas frame in polars: object columns (which mix ints and strings) as text first,
+    the typed ones as they are, so that :func:`_as_shown` reads them as a spreadsheet would."""
+    repeated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if repeated:
+        raise InputError(
+            f"the frame has two columns named {repeated[0]!r}",
+            file=name,
+            hint="rename or drop one of them (files get phone_2 …; a frame is taken as given)",
+        )
+    mixed = {c: "string" for c, dtype in frame.dtypes.items() if dtype.kind == "O"}
+    return pl.from_pandas(frame.astype(mixed))
+
+
 def _open(source: Source, index: int, count: int, config: ReadConfig) -> _Opened:
     """One source as batches of text rows with their row numbers."""
     if isinstance(source, pl.LazyFrame):
         source = _collect(source, "<frame>" if count == 1 else f"<frame {index}>")
-    if _is_frame(source):  # as text in pandas first: object columns mix ints and strings
-        source = pl.from_pandas(source.astype("string"))
+    if _is_frame(source):
+        source = _from_pandas(source, "<frame>" if count == 1 else f"<frame {index}>")
     if isinstance(source, pl.DataFrame):
         name = "<frame>" if count == 1 else f"<frame {index}>"
-        nested = [(c, t) for c, t in source.schema.items() if t.is_nested() or t == pl.Object]
+        nested = [
+            (c, t)
+            for c, t in source.schema.items()
+            if t.is_nested() or t == pl.Object or isinstance(t, pl.Duration)
+        ]
         if nested:
             column, dtype = nested[0]
             raise InputError(
@@ -518,6 +536,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_HASHER = ThreadPoolExecutor(1, thread_name_prefix="listprep-sha256")
+"""One thread hashes every input, in the order the reads happen (one per file was 300 threads
+for 300 inputs, all opened up front)."""
+
+
 class _HashingReader:
     """A binary file that hashes each byte once as it is read (reading ahead and seeking
     back, as the encoding check may, does not hash twice).
@@ -531,14 +554,14 @@ class _HashingReader:
         self._handle = handle
         self._digest = hashlib.sha256()
         self._hashed = 0
-        self._hasher = ThreadPoolExecutor(1, thread_name_prefix="listprep-sha256")
+        self._last: Future[None] | None = None  # the hasher runs in order: the last one ends last
 
     def read(self, size: int = -1) -> bytes:
         start = self._handle.tell()
         data = self._handle.read(size)
         skip = self._hashed - start
         if skip < len(data):
-            self._hasher.submit(self._digest.update, memoryview(data)[max(skip, 0) :])
+            self._last = _HASHER.submit(self._digest.update, memoryview(data)[max(skip, 0) :])
             self._hashed = start + len(data)
         return data
 
@@ -550,13 +573,13 @@ class _HashingReader:
 
     def close(self) -> None:
         self._handle.close()
-        self._hasher.shutdown(wait=False, cancel_futures=True)
 
     def hexdigest(self) -> str:
         """The whole file's sha256 (the rest is read and hashed if it was not yet)."""
         while self.read(1 << 20):
             pass
-        self._hasher.shutdown(wait=True)
+        if self._last is not None:
+            self._last.result()
         return self._digest.hexdigest()
 
 

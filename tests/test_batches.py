@@ -167,3 +167,27 @@ def test_prepare_to_checks_the_output_folder_before_reading(tmp_path: Path) -> N
         listprep.prepare_to(out, str(tmp_path / "missing.csv"))
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 7])
+def test_batch_rows_bounds_the_rows_of_a_batch(batch_rows: int) -> None:
+    """The header's read-ahead once made the first batch hundreds of rows at batch_rows=1,
+    so small files were hardly split and the batch-size laws went untested."""
+    from listprep.csvfile import CsvStream
+
+    data = b"name,phone\n" + b"".join(b"n%d,98765%05d\n" % (i, i) for i in range(300))
+    heights = [parsed.frame.height for parsed in CsvStream(data, "x", batch_rows=batch_rows)]
+    assert sum(heights) == 300
+    assert max(heights) <= 2 * batch_rows + 1
+
+
+def test_one_thread_hashes_every_input(tmp_path: Path) -> None:
+    import threading
+
+    paths = []
+    for i in range(30):
+        paths.append(tmp_path / f"part{i}.csv")
+        paths[-1].write_text(f"phone\n98765{i:05d}\n")
+    listprep.prepare(paths)
+    hashers = [t for t in threading.enumerate() if t.name.startswith("listprep-sha256")]
+    assert len(hashers) <= 1

@@ -520,8 +520,10 @@ def test_options_this_run_cannot_use_are_warned(options: dict[str, Any], said: s
     assert [w for w in plain.manifest["warnings"] if "has no effect" in w] == []
 
 
-def test_frame_cells_read_as_a_spreadsheet_shows_them() -> None:
-    """polars wrote 1500.0, 2026-12-05 00:00:00.000000 and NaN into the messages."""
+@pytest.mark.parametrize("kind", ["polars", "pandas"])
+def test_frame_cells_read_as_a_spreadsheet_shows_them(kind: str) -> None:
+    """polars wrote 1500.0, 2026-12-05 00:00:00.000000 and NaN into the messages (and a
+    pandas frame was made text in pandas first, with the same result)."""
     frame = pl.DataFrame(
         {
             "phone": [9876543210.0, 9123456780.0, float("nan")],
@@ -530,12 +532,21 @@ def test_frame_cells_read_as_a_spreadsheet_shows_them() -> None:
             "at": [dt.datetime(2026, 12, 5, 10, 30, 0, 123), None, None],
         }
     )
-    result = listprep.prepare(frame, channel="sms", template="Rs @@amt by @@due. -ACME")
+    source = frame.to_pandas() if kind == "pandas" else frame
+    result = listprep.prepare(source, channel="sms", template="Rs @@amt by @@due. -ACME")
     assert result.lists.select("phone", "amt", "due", "at").rows() == [
         ("9876543210", "1500", "2026-12-05", "2026-12-05 10:30:00"),
         ("9123456780", "1500.5", "2026-12-06", None),
     ]
     assert result.rejects["reason"].to_list() == ["empty"], "NaN is an empty cell"
+
+
+def test_frame_columns_without_a_text_form_are_refused_by_name() -> None:
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(listprep.InputError, match="two columns named 'phone'"):
+        listprep.prepare(pd.DataFrame([["9876543210", "x"]], columns=["phone", "phone"]))
+    with pytest.raises(listprep.InputError, match="holds Duration"):
+        listprep.prepare(pl.DataFrame({"phone": ["9876543210"], "d": [dt.timedelta(days=1)]}))
 
 
 def test_an_unknown_variable_lists_the_inputs_headers_only() -> None:

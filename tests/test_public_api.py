@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -108,6 +109,7 @@ def test_importing_listprep_first_keeps_freed_pages_and_leaves_a_users_setting()
          listprep.Purpose.TRANSACTIONAL),
         (lambda: listprep.ReadConfig(batch_rows="10"), "batch_rows", 10),
         (lambda: listprep.TemplateConfig(max_segments="2"), "max_segments", 2),
+        (lambda: listprep.ReadConfig(batch_rows=np.int64(500)), "batch_rows", 500),
     ],
 )  # fmt: skip
 def test_configs_built_directly_take_the_spellings_options_take(
@@ -127,6 +129,7 @@ def test_configs_built_directly_take_the_spellings_options_take(
         (lambda: listprep.ScrubConfig(max_register_age="x"), "whole number"),
         (lambda: listprep.TemplateConfig(max_segments=0), "at least 1"),
         (lambda: listprep.ReadConfig(batch_rows=2.5), "whole number"),
+        (lambda: listprep.ReadConfig(batch_rows=True), "whole number"),
         (lambda: listprep.SplitConfig(list_rows="5.5"), "whole number"),
         (lambda: listprep.SplitConfig(channel="sms", method="inline"), "no inline method"),
     ],
