@@ -276,7 +276,7 @@ class PipelineConfig:
         text = _template_text(o["template"], o["template_file"])
         variables = template_variables(text) if text else ()
         method = _method(o["method"], channel, variables)
-        _check_ranges(o, channel, text)
+        _check_text(channel, text)
         return cls(
             channel=channel,
             method=method,
@@ -417,7 +417,8 @@ def _check_method(method: Method, channel: Channel, variables: tuple[str, ...]) 
         )
 
 
-def _check_ranges(o: Mapping[str, Any], channel: Channel, text: str | None) -> None:
+def _check_text(channel: Channel, text: str | None) -> None:
+    """The template's own limits (the fields' ranges are each config's to check)."""
     if channel is Channel.SMS and text and len(text) > SMS_TEMPLATE_MAX_CHARS:
         raise ConfigError(
             f"the SMS template has {len(text)} characters; Exotel allows {SMS_TEMPLATE_MAX_CHARS}"
