@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, cast
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 import polars as pl
 
-from listprep.rejects import REJECT_SCHEMA, rejects_csv
+from listprep.rejects import REJECT_SCHEMA, write_rejects
 from listprep.writer import Staging
 
 
@@ -29,7 +30,10 @@ class Outputs(Protocol):
         """List-file rows ``start`` to ``start + rows`` of the whole run."""
 
     def put(self, relative: str, data: bytes) -> None:
-        """Take a finished file (a list, a request body, the manifest, the report)."""
+        """Take a finished file (a request body, the manifest, the report)."""
+
+    def put_csv(self, relative: str, frame: pl.DataFrame) -> tuple[int, str]:
+        """Write ``frame`` as a CSV file (a list); its bytes and sha256."""
 
     def rejects_entry(self) -> dict[str, Any]:
         """Finish rejects.csv and describe it for the manifest."""
@@ -46,6 +50,7 @@ class InMemory:
         self.rejected: list[pl.DataFrame] = []
         self.files: dict[str, bytes] = {}
         self._listed: pl.DataFrame | None = None
+        self._lock = threading.Lock()
         self._rejects = RejectsFile(io.BytesIO(), redact=redact)
 
     def add(self, kept: pl.DataFrame, listed: pl.DataFrame, rejected: pl.DataFrame) -> None:
@@ -55,12 +60,19 @@ class InMemory:
         self._rejects.add(rejected)
 
     def listed(self, start: int, rows: int) -> pl.DataFrame:
-        if self._listed is None:
-            self._listed = pl.concat(self.listed_parts, rechunk=True)
+        with self._lock:  # lists are written a few at a time: concatenate once
+            if self._listed is None:
+                self._listed = pl.concat(self.listed_parts, rechunk=True)
         return self._listed.slice(start, rows)
 
     def put(self, relative: str, data: bytes) -> None:
         self.files[relative] = data
+
+    def put_csv(self, relative: str, frame: pl.DataFrame) -> tuple[int, str]:
+        sink = Digesting(io.BytesIO())
+        frame.write_csv(sink.writer())
+        self.files[relative] = cast(io.BytesIO, sink.handle).getvalue()
+        return sink.bytes, sink.hexdigest()
 
     def rejects_entry(self) -> dict[str, Any]:
         entry = self._rejects.entry()
@@ -93,6 +105,13 @@ class OnDisk:
     def put(self, relative: str, data: bytes) -> None:
         self.staging.write(relative, data)
 
+    def put_csv(self, relative: str, frame: pl.DataFrame) -> tuple[int, str]:
+        path = self.staging.file(relative)
+        with self.staging.writing(), path.open("wb") as handle:
+            sink = Digesting(handle)
+            frame.write_csv(sink.writer())
+        return sink.bytes, sink.hexdigest()
+
     def rejects_entry(self) -> dict[str, Any]:
         with self.staging.writing():
             entry = self._rejects.entry()
@@ -105,33 +124,49 @@ class OnDisk:
             part.unlink()
 
 
+class Digesting:
+    """A binary handle that keeps the sha256 and size of what is written through it: polars
+    writes a CSV straight to the file in a few large chunks, without a copy of it in memory."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.bytes = 0
+        self._digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._digest.update(data)
+        self.bytes += len(data)
+        return self.handle.write(data)
+
+    def writer(self) -> IO[bytes]:
+        """Itself, typed as what ``write_csv`` takes (it only calls ``write``)."""
+        return cast(IO[bytes], self)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
 class RejectsFile:
     """rejects.csv written batch by batch: the header once, then each batch's rows."""
 
     def __init__(self, handle: BinaryIO, *, redact: bool) -> None:
         self.handle = handle
         self.redact = redact
-        self._digest = hashlib.sha256()
-        self._rows = self._bytes = 0
+        self._sink = Digesting(handle)
+        self._rows = 0
         self._header = True
 
     def add(self, rejected: pl.DataFrame) -> None:
-        data = rejects_csv(rejected, redact=self.redact, header=self._header)
-        self._write(data)
-        self._rows += rejected.height
-
-    def _write(self, data: bytes) -> None:
-        self.handle.write(data)
-        self._digest.update(data)
-        self._bytes += len(data)
+        write_rejects(rejected, self._sink.writer(), redact=self.redact, header=self._header)
         self._header = False
+        self._rows += rejected.height
 
     def entry(self) -> dict[str, Any]:
         if self._header:
-            self._write(rejects_csv(pl.DataFrame(schema=REJECT_SCHEMA), header=True))
+            self.add(pl.DataFrame(schema=REJECT_SCHEMA))
         return {
             "file": "rejects.csv",
             "rows": self._rows,
-            "bytes": self._bytes,
-            "sha256": self._digest.hexdigest(),
+            "bytes": self._sink.bytes,
+            "sha256": self._sink.hexdigest(),
         }

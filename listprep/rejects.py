@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import io
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 import polars as pl
 
@@ -62,9 +61,12 @@ def no_rejects() -> pl.LazyFrame:
     return pl.LazyFrame(schema=REJECT_SCHEMA)
 
 
-def rejects_csv(frame: pl.DataFrame, *, redact: bool = False, header: bool = True) -> bytes:
-    """rejects.csv's rows: formulas neutralised in every cell that can hold the input's text
-    (it is opened in spreadsheets); ``header=False`` for the batches after the first.
+def write_rejects(
+    frame: pl.DataFrame, handle: IO[bytes], *, redact: bool = False, header: bool = True
+) -> None:
+    """rejects.csv's rows, written to ``handle``: formulas neutralised in every cell that can
+    hold the input's text (it is opened in spreadsheets); ``header=False`` for the batches after
+    the first.
 
     ``stage`` and ``reason`` are listprep's own words, so they are written as they are.
     """
@@ -78,9 +80,7 @@ def rejects_csv(frame: pl.DataFrame, *, redact: bool = False, header: bool = Tru
         escape_formula(detail).alias("detail"),
         escape_formula(raw).alias("raw_value"),
     )
-    buffer = io.BytesIO()
-    safe.write_csv(buffer, include_header=header)
-    return buffer.getvalue()
+    safe.write_csv(handle, include_header=header)
 
 
 def _mask_details(details: pl.Series) -> pl.Series:
