@@ -389,11 +389,15 @@ class _Checker:
         """Each batch normalised: the first half of the work, which needs no state, so it
         can run ahead in another thread (see :func:`_read_ahead`)."""
         cfg = self.cfg
+        threads = None  # the first batch: the main thread waits for it, so use every core
         for batch in batches:
             frame, _ = rename_headers(batch.kept.lazy(), cfg.template)
             if self.keep is not None:  # fewer columns through every stage's filters
                 frame = frame.select(cs.starts_with("_") | cs.by_name(self.keep))
-            stage = _run(normalise(frame, cfg.normalise))
+            stage = _run(normalise(frame, cfg.normalise, threads=threads))
+            # later batches: the main thread checks the previous one meanwhile, on a core of
+            # its own (one chunk fewer: a 1M-row run's CPU 3.2 -> 3.1 s)
+            threads = max(1, pl.thread_pool_size() - 1)
             stats = stage.kept.select(
                 pl.len().alias("rows"),
                 pl.col("_had_extension").sum().alias("extensions_dropped"),

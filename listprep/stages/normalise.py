@@ -67,15 +67,21 @@ def classify_values(
     return classify_table(values, config)
 
 
-def normalise(frame: Frame, config: NormaliseConfig = NormaliseConfig()) -> StageOutput:
-    """Add ``_e164`` and ``_number_type``; reject cells that are not dialable numbers."""
+def normalise(
+    frame: Frame, config: NormaliseConfig = NormaliseConfig(), *, threads: int | None = None
+) -> StageOutput:
+    """Add ``_e164`` and ``_number_type``; reject cells that are not dialable numbers.
+
+    ``threads``: how many threads classify a large frame's values side by side (default: one
+    per polars thread); fewer when other work keeps the cores busy meanwhile.
+    """
     data = lazy(frame).collect()
     if config.multi is MultiPolicy.SPLIT:  # a cell may make several rows: join on the value
-        table = classify_table(data[PHONE_RAW], config)
+        table = classify_table(data[PHONE_RAW], config, threads=threads)
         joined = data.join(table, on=PHONE_RAW, how="left", maintain_order="left")
         joined = joined.sort(ROW_ID, PART, maintain_order=True)
     else:
-        joined = data.hstack(_outcomes(data[PHONE_RAW], config))
+        joined = data.hstack(_outcomes(data[PHONE_RAW], config, threads))
     failed = pl.col(REASON).is_not_null()
     kept = joined.lazy().filter(~failed).drop(REASON, DETAIL)
     rejected = rejects(
@@ -87,7 +93,7 @@ def normalise(frame: Frame, config: NormaliseConfig = NormaliseConfig()) -> Stag
     return StageOutput(kept, rejected)
 
 
-def _outcomes(raw: pl.Series, config: NormaliseConfig) -> pl.DataFrame:
+def _outcomes(raw: pl.Series, config: NormaliseConfig, threads: int | None) -> pl.DataFrame:
     """Each row's outcome, row-aligned with ``raw`` (one outcome per cell).
 
     The first row of each value is classified (once), in row order; only the repeats are
@@ -96,7 +102,7 @@ def _outcomes(raw: pl.Series, config: NormaliseConfig) -> pl.DataFrame:
     raw = raw.fill_null("")
     first = raw.is_first_distinct()
     distinct = raw.filter(first)
-    table = classify_distinct(distinct, config)
+    table = classify_distinct(distinct, config, threads=threads)
     repeats = raw.to_frame(PHONE_RAW).with_row_index("_row").filter(~first)
     cells = distinct.to_frame(PHONE_RAW).with_row_index(CELL)
     repeats = repeats.join(cells, on=PHONE_RAW, how="left")

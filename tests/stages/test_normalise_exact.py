@@ -123,6 +123,24 @@ def test_fast_path_matches_the_reference(values: list[str], config: NormaliseCon
     assert_same_as_reference(values, config)
 
 
+@given(
+    st.lists(cells, min_size=1, max_size=40, unique=True),
+    configs,
+    st.integers(1, 5),
+)
+def test_any_number_of_chunks_gives_the_one_chunk_table(
+    values: list[str], config: NormaliseConfig, threads: int
+) -> None:
+    """Each chunk's cells are renumbered to the whole input's, whatever the chunks' count."""
+    raws = pl.Series(values, dtype=pl.String)
+    whole = fastphone.classify_distinct(raws, config, threads=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastphone, "_PARALLEL_FROM", 1)
+        chunked = fastphone.classify_distinct(raws, config, threads=threads)
+    order = [fastphone.CELL, fastphone.PART]
+    assert chunked.sort(order).equals(whole.sort(order))
+
+
 @given(configs)
 def test_warm_up_spellings_match_the_reference(config: NormaliseConfig) -> None:
     """A run classifies them before its first batch, whatever its options."""
