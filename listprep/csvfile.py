@@ -312,10 +312,10 @@ class CsvStream:
             quotes = lines.filter(~fits).str.count_matches('"', literal=True)
             odd = (quotes % 2 == 1).any()  # a quoted field spans lines
             parsed = None if odd else self._parse_lines(lines, text, fits)
+            self._line += lines.len()
             if parsed is None:
                 yield self._records_to_end(text)
                 return
-            self._line += lines.len()
             self._records = self._line
             yield parsed
 
@@ -384,7 +384,9 @@ class CsvStream:
         lines, or quoting polars refuses): Python's csv module sees whole records."""
         rest = [text]
         while block := self._block(self.batch_bytes):
-            rest.append(self._lines(block)[0])
+            more, lines = self._lines(block)
+            self._line += lines.len()  # the next block's first line: where _lines counts from
+            rest.append(more)
         parsed = _parse_records(
             b"".join(rest).decode(),
             self.name,

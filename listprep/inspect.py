@@ -43,20 +43,20 @@ def inspect_sources(
 
     Batch by batch, like ``prepare_to``: a file of any size is inspected in bounded memory.
     """
-    opened = open_sources(sources, read)
-    kept: Counter[str] = Counter()
-    formats: dict[str, Counter[str]] = defaultdict(Counter)
-    reasons: dict[str, Counter[str]] = defaultdict(Counter)
-    for batch in opened:
-        frame = batch.kept
-        outcome = normalise(frame.lazy(), normalise_config)
-        kept.update(dict(frame.group_by(SOURCE_FILE).len().iter_rows()))
-        spelled = frame.group_by(SOURCE_FILE, format_expr(pl.col(PHONE_RAW)).alias("f")).len()
-        for path, name, count in spelled.iter_rows():
-            formats[path][name] += count
-        why = outcome.rejected.group_by("source_file", "reason").len().collect()
-        for path, reason, count in why.iter_rows():
-            reasons[path][reason] += count
+    with open_sources(sources, read) as opened:
+        kept: Counter[str] = Counter()
+        formats: dict[str, Counter[str]] = defaultdict(Counter)
+        reasons: dict[str, Counter[str]] = defaultdict(Counter)
+        for batch in opened:
+            frame = batch.kept
+            outcome = normalise(frame.lazy(), normalise_config)
+            kept.update(dict(frame.group_by(SOURCE_FILE).len().iter_rows()))
+            spelled = frame.group_by(SOURCE_FILE, format_expr(pl.col(PHONE_RAW)).alias("f")).len()
+            for path, name, count in spelled.iter_rows():
+                formats[path][name] += count
+            why = outcome.rejected.group_by("source_file", "reason").len().collect()
+            for path, reason, count in why.iter_rows():
+                reasons[path][reason] += count
     files = []
     for info in opened.inputs:
         _, chosen_why = choose_phone_column(info.columns, info.path, read.phone_column)

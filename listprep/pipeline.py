@@ -55,6 +55,7 @@ from listprep.reader import (
     Inputs,
     Source,
     open_sources,
+    refuse_repeats,
     source_list,
 )
 from listprep.registers import Register, e164_key, load_register
@@ -236,24 +237,29 @@ def _execute(
     day_capacity = plan_capacity(
         cfg.campaign, cfg.channel, promotional=cfg.scrub.purpose is not Purpose.TRANSACTIONAL
     )
+    for paths, what in ((cfg.scrub.dnd, "DND register"), (cfg.scrub.suppress, "suppression list")):
+        why = "it would be read, reported and warned about twice"
+        refuse_repeats(paths, f"the same {what} is given twice: {why}", f"give each {what} once")
     say("opening inputs")
-    opened = open_sources(sources, cfg.read)
-    columns_frame, renamed = rename_headers(opened.empty().lazy(), cfg.template)
-    columns = columns_frame.collect_schema().names()
-    _check_template_fits(cfg, columns, renamed, opened.headers)
-    say("loading registers")
-    dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
-    suppress = [load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress]
-    register_warnings += [w for r in suppress if (w := r.bad_rows_warning())]
-    layout = list_columns(columns, cfg.method, cfg.template.variables)
-    names = list(layout)
-    checker = _Checker(
-        cfg,
-        dnd=dnd,
-        suppress=combine_suppressions(suppress),
-        keep=None if outputs.keeps_frames else _needed(cfg, columns, layout),
-    )
-    tally = _check_batches(opened, cfg, checker, outputs, layout, say)
+    with open_sources(sources, cfg.read) as opened:  # closed however the run ends
+        columns_frame, renamed = rename_headers(opened.empty().lazy(), cfg.template)
+        columns = columns_frame.collect_schema().names()
+        _check_template_fits(cfg, columns, renamed, opened.headers)
+        say("loading registers")
+        dnd, dnd_reports, register_warnings = _load_dnd(cfg, created)
+        suppress = [
+            load_register(p, cfg.scrub.region, suppression=True) for p in cfg.scrub.suppress
+        ]
+        register_warnings += [w for r in suppress if (w := r.bad_rows_warning())]
+        layout = list_columns(columns, cfg.method, cfg.template.variables)
+        names = list(layout)
+        checker = _Checker(
+            cfg,
+            dnd=dnd,
+            suppress=combine_suppressions(suppress),
+            keep=None if outputs.keeps_frames else _needed(cfg, columns, layout),
+        )
+        tally = _check_batches(opened, cfg, checker, outputs, layout, say)
     inputs = opened.inputs
     kept_rows = pl.concat(tally.narrow)  # a frame of no rows still makes one batch
     lists = split(

@@ -158,8 +158,8 @@ def read_sources(
     sources: Source | Iterable[Source], config: ReadConfig = ReadConfig()
 ) -> ReadOutput:
     """Read every source as text, add the row-identity columns, and stack them in order."""
-    stream = open_sources(sources, config)
-    batches = list(stream)
+    with open_sources(sources, config) as stream:
+        batches = list(stream)
     kept = [b.kept for b in batches] or [stream.empty()]
     rejected = [b.rejected for b in batches] or [_malformed_rejects(_NO_MALFORMED, 0, "", 0)]
     return ReadOutput(pl.concat(kept).lazy(), pl.concat(rejected).lazy(), stream.inputs)
@@ -170,26 +170,68 @@ def open_sources(sources: Source | Iterable[Source], config: ReadConfig = ReadCo
     items = source_list(sources)
     if not items:
         raise InputError("no inputs given", hint="pass at least one CSV file or frame")
-    paths = [os.path.realpath(s) for s in items if isinstance(s, str | os.PathLike)]
-    twice = sorted({p for p in paths if paths.count(p) > 1})
+    paths = [s for s in items if isinstance(s, str | os.PathLike)]
+    refuse_repeats(paths, "the same file is given twice: its rows would be counted twice")
+    _refuse_repeated_frames(items)
+    opened: list[_Opened] = []
+    try:
+        for index, source in enumerate(items, start=1):
+            opened.append(_open(source, index, len(items), config))
+    except BaseException:
+        Inputs(opened).close()  # the inputs before the one refused
+        raise
+    return Inputs(opened)
+
+
+def refuse_repeats(
+    paths: Iterable[str | os.PathLike[str]], message: str, hint: str = "give each input once"
+) -> None:
+    """Refuse a file given twice, by any path to it (inputs, DND registers, suppression lists)."""
+    real = [os.path.realpath(p) for p in paths]
+    twice = sorted({p for p in real if real.count(p) > 1})
     if twice:
-        raise InputError(
-            "the same file is given twice: its rows would be counted twice",
-            file=twice[0],
-            hint="give each input once",
-        )
-    return Inputs([_open(s, i, len(items), config) for i, s in enumerate(items, start=1)])
+        raise InputError(message, file=twice[0], hint=hint)
+
+
+def _refuse_repeated_frames(items: list[Source]) -> None:
+    """The same frame object given twice is refused as the same file is (an equal copy is
+    another input, as a copy of a file is)."""
+    first: dict[int, int] = {}  # a frame's id: the input it was first
+    for index, source in enumerate(items, start=1):
+        if isinstance(source, str | os.PathLike):
+            continue
+        earlier = first.setdefault(id(source), index)
+        if earlier != index:
+            raise InputError(
+                f"the same frame is given twice (inputs {earlier} and {index}): its rows would "
+                "be counted twice",
+                file=f"<frame {index}>",
+                hint="give each input once",
+            )
 
 
 class Inputs:
     """Opened inputs: their columns now, their rows in batches as iterated (once), their
-    facts after."""
+    facts after. Used as a context manager, it closes the files however the run ends."""
 
     def __init__(self, opened: list[_Opened]) -> None:
         self._opened = opened
         self.columns: list[str] = list(dict.fromkeys(c for o in opened for c in o.columns))
         """Every input's columns, in order of first appearance."""
         self._infos: list[InputInfo] = []
+
+    def __enter__(self) -> Inputs:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every input file (each closes once its rows are read: this is for a run that
+        stops before, on an error)."""
+        for opened in self._opened:
+            if opened.handle is not None:
+                opened.handle.close()
 
     @property
     def headers(self) -> list[tuple[str, list[str]]]:
@@ -297,7 +339,12 @@ class _Opened:
     batches: Iterator[tuple[pl.DataFrame, pl.DataFrame]]
     facts: dict[str, Any]
     """The manifest's other facts (sha256, encoding …): complete once ``batches`` is done."""
-    is_file: bool = False
+    handle: _HashingReader | None = None
+    """A file's: ``batches`` closes it when done, :meth:`Inputs.close` if they never are."""
+
+    @property
+    def is_file(self) -> bool:
+        return self.handle is not None
 
     def info(self, rows: int) -> InputInfo:
         return InputInfo(
@@ -400,15 +447,19 @@ def _frame_input(
 
 def _csv_input(path: Path, name: str, config: ReadConfig) -> _Opened:
     handle = open_csv(path, name, config.encoding)
-    stream = CsvStream(
-        handle,
-        name,
-        encoding=config.encoding,
-        delimiter=config.delimiter,
-        batch_rows=config.batch_rows,
-    )
-    columns = _check_headers(stream.names, name)
-    phone = find_phone_column(columns, name, config.phone_column)
+    try:
+        stream = CsvStream(
+            handle,
+            name,
+            encoding=config.encoding,
+            delimiter=config.delimiter,
+            batch_rows=config.batch_rows,
+        )
+        columns = _check_headers(stream.names, name)
+        phone = find_phone_column(columns, name, config.phone_column)
+    except BaseException:
+        handle.close()
+        raise
 
     facts: dict[str, Any] = {}
 
@@ -431,7 +482,7 @@ def _csv_input(path: Path, name: str, config: ReadConfig) -> _Opened:
         phone=phone,
         batches=batches(),
         facts=facts,
-        is_file=True,
+        handle=handle,
     )
 
 
@@ -585,7 +636,7 @@ class _HashingReader:
 
 def open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingReader:
     """The file opened for reading (a gzip file decompressed), after refusing what is clearly
-    not CSV; its sha256 is of the file as stored."""
+    not CSV (closed again then); its sha256 is of the file as stored."""
     if not path.exists():
         raise InputError("no such file", file=name, hint="check the path")
     if path.is_dir():
@@ -598,19 +649,37 @@ def open_csv(path: Path, name: str, encoding: str | None = None) -> _HashingRead
         )
     try:
         handle = _HashingReader(path.open("rb"))
+    except OSError as exc:
+        raise _unreadable(exc, name) from None
+    try:
+        return _refuse_not_csv(handle, name, encoding)
+    except BaseException:
+        handle.close()  # refused: not left open until the garbage collector finds it
+        raise
+
+
+def _unreadable(exc: OSError, name: str) -> InputError:
+    """The error for a file that cannot be opened or read."""
+    denied = exc.errno in (errno.EACCES, errno.EPERM)
+    return InputError(
+        f"cannot read the file: {exc.strerror}",
+        file=name,
+        hint="check that you have permission to read it, or copy it somewhere you do"
+        if denied
+        else "check the file, or copy it to a local disk",
+    )
+
+
+def _refuse_not_csv(handle: _HashingReader, name: str, encoding: str | None) -> _HashingReader:
+    """``handle`` (or, for a gzip file, its content), unless it is clearly not CSV."""
+    try:
         head = handle.read(65536)
     except OSError as exc:
-        denied = exc.errno in (errno.EACCES, errno.EPERM)
-        raise InputError(
-            f"cannot read the file: {exc.strerror}",
-            file=name,
-            hint="check that you have permission to read it, or copy it somewhere you do"
-            if denied
-            else "check the file, or copy it to a local disk",
-        ) from None
+        raise _unreadable(exc, name) from None
     if head.startswith(b"\x1f\x8b"):
         data = head + handle.read()
         digest = handle.hexdigest()
+        handle.close()  # read whole: the content is kept instead
         try:
             head = gzip.decompress(data)
         except (OSError, EOFError) as exc:

@@ -119,6 +119,35 @@ def test_quotes_inside_a_field_are_judged_alike_after_a_multiline_cell() -> None
         assert kept == [("A", first, "0"), ("D", "ok", "3")]
 
 
+@given(st.integers(1, 300), st.data())
+def test_mixed_encodings_name_the_line_of_the_first_bad_byte(
+    rows: int, data: st.DataObject
+) -> None:
+    """UTF-8 rows, then a Windows-1252 byte: the error names the physical line holding it,
+    whatever the batch size and the blank lines, CRLFs and multi-line cells before it. (After
+    a multi-line cell the careful path read on without counting lines: a row from its first
+    batch, so one that changed with --batch-rows.)"""
+    note = b"x" * 40  # long lines: the bad byte is often past the header's first read (4 KB)
+    lines = [b"name,phone,note", *(b"n%d,98765%05d,%s" % (i, i, note) for i in range(rows))]
+    utf8 = data.draw(st.integers(1, rows))
+    bad = data.draw(st.integers(utf8, rows))
+    lines[utf8] = lines[utf8].replace(b"n", "ë".encode(), 1)
+    lines[bad] = lines[bad].replace(b",", b"\xeb,", 1)  # Windows-1252 ë
+    multiline = data.draw(st.none() | st.integers(1, bad))
+    if multiline is not None:
+        lines.insert(multiline, b'x,y,"two\nlines"')
+    extras = st.sampled_from([b"", b"  "])
+    for at in data.draw(st.lists(st.tuples(st.integers(1, rows + 1), extras), max_size=3)):
+        lines.insert(*at)
+    lines[:0] = [b""] * data.draw(st.integers(0, 2))
+    end = data.draw(st.sampled_from([b"\n", b"\r\n"]))
+    text = end.join(lines) + end
+    batch_rows = data.draw(st.sampled_from([None, 1, 2, 7, 100]))
+    with pytest.raises(InputError, match="mixes encodings") as info:
+        list(CsvStream(text, "x.csv", batch_rows=batch_rows))
+    assert info.value.row == text[: text.index(b"\xeb")].count(b"\n") + 1
+
+
 @pytest.mark.parametrize(("given", "found"), [(";", ","), ("\t", ","), (",", ";"), ("|", "\t")])
 def test_a_delimiter_the_header_lacks_is_refused(given: str, found: str) -> None:
     """Every row would be one column, rejected: the refusal names the delimiter the file uses;

@@ -396,6 +396,31 @@ def test_same_file_twice_is_refused(write_csv: Any) -> None:
         listprep.prepare([path, path])
 
 
+def test_same_frame_twice_is_refused() -> None:
+    """As the same file is: the same object given twice. An equal copy is another input, as a
+    copy of a file is, and its rows are duplicates."""
+    frame = pl.DataFrame({"phone": ["9876543210", "9123456780"]})
+    with pytest.raises(listprep.InputError, match="given twice") as info:
+        listprep.prepare([frame, frame])
+    assert info.value.file == "<frame 2>"
+    rejects = listprep.prepare([frame, frame.clone()]).rejects
+    assert rejects["reason"].to_list() == [RejectReason.DUPLICATE.value] * 2
+
+
+@pytest.mark.parametrize("option", ["dnd", "suppress"])
+def test_same_register_twice_is_refused(
+    write_csv: Any, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    """By any path to it, as an input file given twice is: it would be read, listed in the
+    manifest and its warnings given twice."""
+    contacts = write_csv([["phone"], ["9876543210"]])
+    register = write_csv([["number"], ["9123456780"], ["not a number"]], name="register.csv")
+    monkeypatch.chdir(register.parent)
+    with pytest.raises(listprep.InputError, match="given twice") as info:
+        listprep.prepare(str(contacts), **{option: [str(register), "register.csv"]})
+    assert info.value.file == str(register.resolve())
+
+
 def test_inline_numbers_go_to_requests_not_the_manifest() -> None:
     frame = pl.DataFrame({"phone": ["9876543210", "9123456780", "n/a"]})
     result = listprep.prepare(frame, method="inline")

@@ -404,6 +404,51 @@ def test_bad_files_are_refused_clearly(
     assert not out.exists()
 
 
+@pytest.fixture
+def opened_files(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every file opened with ``Path.open`` (as inputs are) while the test runs."""
+    files: list[Any] = []
+    real = Path.open
+
+    def spy(path: Path, *args: Any, **kwargs: Any) -> Any:
+        files.append(real(path, *args, **kwargs))
+        return files[-1]
+
+    monkeypatch.setattr(Path, "open", spy)
+    return files
+
+
+@pytest.mark.parametrize(("name", "needle"), REFUSED)
+def test_a_refused_file_is_closed_and_so_are_the_inputs_before_it(
+    opened_files: list[Any], name: str, needle: str
+) -> None:
+    """Closed when refused, not when the garbage collector finds it (a ResourceWarning under
+    ``python -X dev``, and a lock on the file on Windows)."""
+    with pytest.raises(listprep.InputError, match=needle):
+        listprep.prepare([data("crlf.csv"), data(name)])
+    assert opened_files and all(f.closed for f in opened_files)
+
+
+@pytest.mark.parametrize("stop", ["suppress", "template", None])
+def test_inputs_are_closed_however_the_run_ends(
+    opened_files: list[Any], tmp_path: Path, stop: str | None
+) -> None:
+    """A run stopped after the inputs were opened and before they were read (a missing
+    suppression list, a template naming no column) closes them; so does a run that ends
+    well, a gzip input's stored file included."""
+    sources = [data("crlf.csv"), data("input.csv.gz")]
+    if stop is None:
+        listprep.prepare(sources)
+    else:
+        options: dict[str, Any] = {
+            "suppress": {"suppress": [tmp_path / "missing.csv"]},
+            "template": {"channel": "sms", "template": "Hi @@nosuch"},
+        }[stop]
+        with pytest.raises(listprep.ListprepError):
+            listprep.prepare(sources, **options)
+    assert len(opened_files) >= 2 and all(f.closed for f in opened_files)
+
+
 def test_missing_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     result = cli(runner, str(tmp_path / "nope.csv"), "-o", str(tmp_path / "o"))
     assert_refused(result, "nope.csv", "no such file")

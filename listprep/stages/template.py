@@ -621,30 +621,30 @@ def template_report(
     )
     if sources is None:
         return base
-    opened = open_sources(sources, config.read)
-    columns_frame, renamed = rename_headers(opened.empty().lazy(), tc)
-    columns = columns_frame.collect_schema().names()
-    validate_template(tc, [*columns, NUMBER_VARIABLE], renamed, opened.headers)
-    reasons: Counter[str] = Counter()
-    sms_rows: list[pl.DataFrame] = []
-    shown: list[pl.DataFrame] = []
-    rendered = 0
-    for batch in opened:  # batch by batch: a file of any size in bounded memory
-        frame, _ = rename_headers(batch.kept.lazy(), tc)
-        reasons.update(dict(batch.rejected.group_by("reason").len().iter_rows()))
-        if NUMBER_VARIABLE in tc.variables:
-            numbers = normalise(frame, config.normalise)
-            unusable = numbers.rejected.group_by("reason").len().collect()
-            reasons.update(dict(unusable.iter_rows()))
-            frame = with_number_variable(numbers.kept, tc)
-        out = check_template(frame, tc)
-        kept, rejected = pl.collect_all([out.kept, out.rejected])
-        reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
-        rendered += kept.height
-        if tc.channel is Channel.SMS:
-            sms_rows.append(kept.select(SMS_ENCODING, SMS_SEGMENTS, SMS_LENGTH))
-        if sum(f.height for f in shown) < samples:
-            shown.append(kept.head(samples))
+    with open_sources(sources, config.read) as opened:
+        columns_frame, renamed = rename_headers(opened.empty().lazy(), tc)
+        columns = columns_frame.collect_schema().names()
+        validate_template(tc, [*columns, NUMBER_VARIABLE], renamed, opened.headers)
+        reasons: Counter[str] = Counter()
+        sms_rows: list[pl.DataFrame] = []
+        shown: list[pl.DataFrame] = []
+        rendered = 0
+        for batch in opened:  # batch by batch: a file of any size in bounded memory
+            frame, _ = rename_headers(batch.kept.lazy(), tc)
+            reasons.update(dict(batch.rejected.group_by("reason").len().iter_rows()))
+            if NUMBER_VARIABLE in tc.variables:
+                numbers = normalise(frame, config.normalise)
+                unusable = numbers.rejected.group_by("reason").len().collect()
+                reasons.update(dict(unusable.iter_rows()))
+                frame = with_number_variable(numbers.kept, tc)
+            out = check_template(frame, tc)
+            kept, rejected = pl.collect_all([out.kept, out.rejected])
+            reasons.update(dict(rejected.group_by("reason").len().iter_rows()))
+            rendered += kept.height
+            if tc.channel is Channel.SMS:
+                sms_rows.append(kept.select(SMS_ENCODING, SMS_SEGMENTS, SMS_LENGTH))
+            if sum(f.height for f in shown) < samples:
+                shown.append(kept.head(samples))
     phones = {renamed.get(i.phone_column, i.phone_column) for i in opened.inputs}
     return replace(
         base,
