@@ -263,7 +263,7 @@ class CsvStream:
                     "the file has only blank lines", file=self.name, hint="export it again"
                 )
             text, lines = self._lines(block)
-            _check_nul(lines, self.name)
+            _check_nul(text, self.name)
             nonblank = (lines.str.strip_chars() != "").arg_true()
             if nonblank.len():
                 break
@@ -307,7 +307,7 @@ class CsvStream:
             if not block:
                 return
             text, lines = self._lines(block)
-            _check_nul(lines, self.name)
+            _check_nul(text, self.name)
             fits = _fits(lines, self.delimiter, len(self.names))
             quotes = lines.filter(~fits).str.count_matches('"', literal=True)
             odd = (quotes % 2 == 1).any()  # a quoted field spans lines
@@ -335,7 +335,9 @@ class CsvStream:
         # polars drops a CR that ends an unquoted field (before a delimiter, or at the line's
         # end when polars parses the lines rejoined); the careful path keeps it (a lone CR is
         # text): such lines are read by the csv module here too, whatever the batch
-        cr = ~look & (lines.str.contains("\r" + sep, literal=True) | lines.str.ends_with("\r"))
+        cr = pl.repeat(False, lines.len(), dtype=pl.Boolean, eager=True)
+        if b"\r" in text:  # (not in an LF file: two searches saved)
+            cr = ~look & (lines.str.contains("\r" + sep, literal=True) | lines.str.ends_with("\r"))
         if odd.height or cr.any():  # polars parses only the well-formed lines
             text = lines.filter(~look & ~cr).str.join("\n").cast(pl.Binary).item()
         rows = numbers.filter(~look & ~cr)
@@ -429,8 +431,8 @@ def _after_lines(text: bytes, count: int) -> int:
     return position
 
 
-def _check_nul(lines: pl.Series, name: str) -> None:
-    if lines.str.contains("\x00", literal=True).any():
+def _check_nul(text: bytes, name: str) -> None:
+    if b"\x00" in text:  # (a byte search: a sixth of a search over the lines)
         raise InputError(
             "the file holds NUL characters: it is binary, not CSV",
             file=name,
