@@ -190,9 +190,8 @@ def prepare_to(
     files = [s for s in source_list(sources) if isinstance(s, str | os.PathLike)]
     inputs = [*files, *cfg.scrub.dnd, *cfg.scrub.suppress]
     with Staging(outdir, force=force, inputs=inputs) as staging:
-        outputs = OnDisk(staging, redact=cfg.output.redact_rejects)
-        manifest, _ = _execute(sources, cfg, progress, outputs)
-        outputs.close()
+        with OnDisk(staging, redact=cfg.output.redact_rejects) as outputs:
+            manifest, _ = _execute(sources, cfg, progress, outputs)
     _warn(manifest)
     return Written(outdir=Path(outdir), manifest=manifest)
 

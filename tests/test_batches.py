@@ -191,3 +191,34 @@ def test_one_thread_hashes_every_input(tmp_path: Path) -> None:
     listprep.prepare(paths)
     hashers = [t for t in threading.enumerate() if t.name.startswith("listprep-sha256")]
     assert len(hashers) <= 1
+
+
+@pytest.mark.parametrize("fails_at", [1, 3])
+def test_a_write_that_fails_in_the_writer_thread_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails_at: int
+) -> None:
+    """Batches are written by a thread of their own: its error still stops the run as an
+    OutputError, leaves no folder, and the thread is gone."""
+    import errno
+    import threading
+
+    from listprep.outputs import RejectsFile
+
+    path = tmp_path / "in.csv"
+    path.write_text("phone\n" + "".join(f"98765{i:05d}\nnot a number\n" for i in range(20)))
+    calls = []
+    add = RejectsFile.add
+
+    def full(self: RejectsFile, rejected: object) -> None:
+        calls.append(threading.current_thread().name)
+        if len(calls) == fails_at:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        add(self, rejected)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RejectsFile, "add", full)
+    out = tmp_path / "out"
+    with pytest.raises(listprep.OutputError, match="No space left"):
+        listprep.prepare_to(out, str(path), batch_rows=4)
+    assert calls[0].startswith("listprep-write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, no staging
+    assert not [t for t in threading.enumerate() if t.name.startswith("listprep-write")]
