@@ -118,10 +118,18 @@ def dnd_index(entries: int, inputs: list[Path]) -> Path:
     return path
 
 
-JOB_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-"""The jobs' environment, with bytecode written and read as an installed package has it. Under
-``PYTHONDONTWRITEBYTECODE`` (set on some machines) an editable install compiles listprep's
-modules in every run, 0.04 s that its dependencies, installed with their bytecode, never pay."""
+JOB_ENV = {
+    k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "_RJEM_MALLOC_CONF")
+}
+"""The jobs' environment, as a fresh shell's would be:
+
+- without ``PYTHONDONTWRITEBYTECODE`` (set on some machines), so bytecode is written and read
+  as an installed package has it; an editable install would otherwise compile listprep's
+  modules in every run, 0.04 s that its dependencies, installed with their bytecode, never pay;
+- without ``_RJEM_MALLOC_CONF``, which polars, imported here, put in this process's
+  environment: inherited, it made every job run with polars' allocator defaults, and
+  listprep's own setting (see ``listprep/_allocator.py``) never applied in a benchmark.
+"""
 
 
 def run_job(name: str, inputs: list[Path], out: Path, dnd: Path) -> dict[str, float]:
