@@ -126,9 +126,10 @@ class OnDisk:
             self._rejects.add(rejected)
 
     def _wait(self) -> None:
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            writing.result()
+        """Until the last batch handed over is written (its error, if it failed): every
+        caller waits, so the lists written a few at a time all read a whole spill."""
+        if self._writing is not None:
+            self._writing.result()
 
     def listed(self, start: int, rows: int) -> pl.DataFrame:
         self._wait()

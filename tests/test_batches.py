@@ -222,3 +222,27 @@ def test_a_write_that_fails_in_the_writer_thread_stops_the_run(
     assert calls[0].startswith("listprep-write")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, no staging
     assert not [t for t in threading.enumerate() if t.name.startswith("listprep-write")]
+
+
+def test_lists_written_side_by_side_wait_for_the_last_spill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every list written side by side reads the spill only once the last batch's is written
+    (only the first of them waited, and the others read a half-written file)."""
+    import time
+
+    from listprep.outputs import OnDisk
+
+    path = tmp_path / "in.csv"
+    path.write_text("phone\n" + "".join(f"98765{i:05d}\n" for i in range(40)))
+    write = OnDisk._write
+
+    def slow(self: OnDisk, *args: Any) -> None:
+        time.sleep(0.3)  # the last batch's spill is still being written when the lists start
+        write(self, *args)
+
+    monkeypatch.setattr(OnDisk, "_write", slow)
+    listprep.prepare_to(tmp_path / "out", str(path), batch_rows=20, list_rows=10)
+    lists = sorted((tmp_path / "out" / "lists").rglob("*.csv"))
+    assert len(lists) == 4
+    assert sum(len(p.read_text().splitlines()) - 1 for p in lists) == 40
