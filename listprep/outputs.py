@@ -70,10 +70,10 @@ class InMemory:
         self.files[relative] = data
 
     def put_csv(self, relative: str, frame: pl.DataFrame) -> tuple[int, str]:
-        sink = Digesting(io.BytesIO())
-        frame.write_csv(sink.writer())
-        self.files[relative] = cast(io.BytesIO, sink.handle).getvalue()
-        return sink.bytes, sink.hexdigest()
+        buffer = io.BytesIO()
+        written = write_csv(frame, buffer)
+        self.files[relative] = buffer.getvalue()
+        return written
 
     def rejects_entry(self) -> dict[str, Any]:
         entry = self._rejects.entry()
@@ -141,9 +141,7 @@ class OnDisk:
     def put_csv(self, relative: str, frame: pl.DataFrame) -> tuple[int, str]:
         path = self.staging.file(relative)
         with self.staging.writing(), path.open("wb") as handle:
-            sink = Digesting(handle)
-            frame.write_csv(sink.writer())
-        return sink.bytes, sink.hexdigest()
+            return write_csv(frame, handle)
 
     def rejects_entry(self) -> dict[str, Any]:
         self._wait()
@@ -173,6 +171,13 @@ class Digesting:
 
     def hexdigest(self) -> str:
         return self._digest.hexdigest()
+
+
+def write_csv(frame: pl.DataFrame, handle: BinaryIO) -> tuple[int, str]:
+    """``frame`` as CSV into ``handle``, straight from polars; the bytes and sha256 written."""
+    sink = Digesting(handle)
+    frame.write_csv(sink.writer())
+    return sink.bytes, sink.hexdigest()
 
 
 class RejectsFile:
